@@ -26,6 +26,8 @@ pub trait Check {
 pub struct CheckContext<'a> {
     /// The app-wide tags.
     pub app_tags: &'a Tags,
+    /// The stack's tags (app tags included).
+    pub stack_tags: &'a Tags,
     /// The stack's name.
     pub stack: &'a str,
     /// The stack's template, references resolved and tags applied.
@@ -341,7 +343,7 @@ impl Synthesizer {
     fn run_checks(&mut self, stacks: &[Stack], templates: &[Json]) -> Vec<Acknowledged> {
         let mut acknowledged = Vec::new();
         for (stack, template) in stacks.iter().zip(templates) {
-            let ctx = CheckContext { app_tags: &self.app.tags, stack: &stack.name, template };
+            let ctx = CheckContext { app_tags: &self.app.tags, stack_tags: &stack.tags, stack: &stack.name, template };
             for check in &self.app.checks {
                 let mut findings = Vec::new();
                 check.check(&ctx, &mut findings);
