@@ -13,7 +13,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Frugal: cost-optimized AWS infrastructure as typed Rust constructs")]
+#[command(
+    name = "cargo xtask",
+    about = "Frugal: cost-optimized AWS infrastructure as typed Rust constructs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -94,7 +97,16 @@ fn aws_command(root: &Path, command: &str, args: &[String]) -> Result<ExitCode> 
 pub(crate) fn run_frugal(root: &Path, command: &str, args: &[String]) -> Result<ExitCode> {
     let status = Command::new(cargo())
         .current_dir(root)
-        .args(["run", "--quiet", "--package", "frugal-deploy", "--bin", "frugal", "--", command])
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "frugal-deploy",
+            "--bin",
+            "frugal",
+            "--",
+            command,
+        ])
         .args(args)
         .status()
         .context("running the frugal binary")?;
@@ -119,6 +131,9 @@ fn workspace_root() -> Result<PathBuf> {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     match manifest_dir.parent() {
         Some(root) if root.join("Cargo.toml").exists() => Ok(root.to_path_buf()),
-        _ => bail!("cannot find the workspace root above {}", manifest_dir.display()),
+        _ => bail!(
+            "cannot find the workspace root above {}",
+            manifest_dir.display()
+        ),
     }
 }

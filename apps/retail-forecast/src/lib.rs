@@ -16,9 +16,10 @@
 #![warn(missing_docs)]
 
 use frugal_constructs::{
-    rules, Budget, BudgetProps, EndpointTarget, KeepRule, LogGroupName, OfficeHours, PrefixTier, PrunedRepo,
-    PrunedRepoProps, RetainedLogGroup, RetainedLogGroupProps, RetentionDays, Scaling, Scheduler, SchedulerProps,
-    SpotNodeGroup, SpotNodeGroupProps, StorageClass, TieredBucket, TieredBucketProps, TimeOfDay, Transition,
+    rules, Budget, BudgetProps, EndpointTarget, KeepRule, LogGroupName, OfficeHours, PrefixTier,
+    PrunedRepo, PrunedRepoProps, RetainedLogGroup, RetainedLogGroupProps, RetentionDays, Scaling,
+    Scheduler, SchedulerProps, SpotNodeGroup, SpotNodeGroupProps, StorageClass, TieredBucket,
+    TieredBucketProps, TimeOfDay, Transition,
 };
 use frugal_core::{fns, App, Output, Parameter, ParameterType, Stack, Violations};
 
@@ -68,8 +69,16 @@ pub fn environments() -> Vec<Environment> {
             name: "dev",
             protected: false,
             subnet_ids: &["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
-            scaling: Scaling { min: 2, desired: 2, max: 5 },
-            office_hours: Some(OfficeHours::workdays("UTC", TimeOfDay::new(7, 0), TimeOfDay::new(19, 0))),
+            scaling: Scaling {
+                min: 2,
+                desired: 2,
+                max: 5,
+            },
+            office_hours: Some(OfficeHours::workdays(
+                "UTC",
+                TimeOfDay::new(7, 0),
+                TimeOfDay::new(19, 0),
+            )),
             log_retention: RetentionDays::OneWeek,
             budget_usd: 100.0,
             budget_emails: &["mlops-team@example.com"],
@@ -82,7 +91,11 @@ pub fn environments() -> Vec<Environment> {
             name: "prod",
             protected: true,
             subnet_ids: &["subnet-0f1e2d3c4b5a60001", "subnet-0f1e2d3c4b5a60002"],
-            scaling: Scaling { min: 2, desired: 2, max: 5 },
+            scaling: Scaling {
+                min: 2,
+                desired: 2,
+                max: 5,
+            },
             office_hours: None,
             log_retention: RetentionDays::OneMonth,
             budget_usd: 250.0,
@@ -122,7 +135,11 @@ fn env_stack(app: &App, env: &Environment, part: &str, description: &str) -> Sta
     let mut stack = app.new_stack(stack_name(env.name, part));
     stack.set_tag("Environment", env.name);
     stack.set_protected(env.protected);
-    stack.set_description(format!("{PROJECT} {} ({}): {description}", env.name, part.to_lowercase()));
+    stack.set_description(format!(
+        "{PROJECT} {} ({}): {description}",
+        env.name,
+        part.to_lowercase()
+    ));
     stack
 }
 
@@ -149,19 +166,43 @@ pub fn environment(app: &App, env: &Environment) -> Result<Vec<Stack>, Violation
             NAME,
             vec![
                 KeepRule::Untagged { keep: 3 },
-                KeepRule::TagPrefix { prefix: "prod".into(), keep: 3 },
-                KeepRule::TagPrefix { prefix: "stage".into(), keep: 3 },
-                KeepRule::TagPrefix { prefix: "dev".into(), keep: 3 },
+                KeepRule::TagPrefix {
+                    prefix: "prod".into(),
+                    keep: 3,
+                },
+                KeepRule::TagPrefix {
+                    prefix: "stage".into(),
+                    keep: 3,
+                },
+                KeepRule::TagPrefix {
+                    prefix: "dev".into(),
+                    keep: 3,
+                },
                 KeepRule::Any { keep: 10 },
             ],
         ),
     );
     let logs = [
-        ("ClusterLogs", RetainedLogGroupProps::service_owned(LogGroupName::eks_cluster(CLUSTER_NAME), env.log_retention)),
-        ("ApiLogs", RetainedLogGroupProps::new(LogGroupName::custom(format!("/aws/{NAME}/api")), env.log_retention)),
+        (
+            "ClusterLogs",
+            RetainedLogGroupProps::service_owned(
+                LogGroupName::eks_cluster(CLUSTER_NAME),
+                env.log_retention,
+            ),
+        ),
+        (
+            "ApiLogs",
+            RetainedLogGroupProps::new(
+                LogGroupName::custom(format!("/aws/{NAME}/api")),
+                env.log_retention,
+            ),
+        ),
         (
             "TrainingLogs",
-            RetainedLogGroupProps::service_owned(LogGroupName::sagemaker_training_jobs(), env.log_retention),
+            RetainedLogGroupProps::service_owned(
+                LogGroupName::sagemaker_training_jobs(),
+                env.log_retention,
+            ),
         ),
     ];
     for (id, props) in logs {
@@ -177,15 +218,24 @@ pub fn environment(app: &App, env: &Environment) -> Result<Vec<Stack>, Violation
             return Err(errors);
         }
     };
-    data.add_output("DataBucketName", output(bucket.resource().ref_().into(), "The data lake bucket"));
-    data.add_output("ImageRepositoryUri", output(repo.uri().into(), "Where images are pushed"));
+    data.add_output(
+        "DataBucketName",
+        output(bucket.resource().ref_().into(), "The data lake bucket"),
+    );
+    data.add_output(
+        "ImageRepositoryUri",
+        output(repo.uri().into(), "Where images are pushed"),
+    );
 
     // Compute: can be destroyed after a demo.
     let mut compute = env_stack(app, env, "Compute", "Spot nodes and off-hours schedules");
     let subnets = compute.add_parameter(
         "NodeSubnetIds",
-        Parameter::new(ParameterType::Aws("List<AWS::EC2::Subnet::Id>".into()), "Private subnets of the cluster")
-            .value(env.subnet_ids.join(",")),
+        Parameter::new(
+            ParameterType::Aws("List<AWS::EC2::Subnet::Id>".into()),
+            "Private subnets of the cluster",
+        )
+        .value(env.subnet_ids.join(",")),
     );
     let mut node_props = SpotNodeGroupProps::new(
         CLUSTER_NAME,
@@ -194,26 +244,39 @@ pub fn environment(app: &App, env: &Environment) -> Result<Vec<Stack>, Violation
         &NODE_INSTANCE_TYPES,
         env.scaling,
     );
-    node_props.labels.insert(API_LABEL.0.into(), API_LABEL.1.into());
+    node_props
+        .labels
+        .insert(API_LABEL.0.into(), API_LABEL.1.into());
     // The API reads model artifacts from the data stack's bucket (an export/import pair).
-    node_props.node_policy_statements.push(frugal_constructs::iam::Statement::allow(
-        ["s3:GetObject"],
-        [fns::sub("${Bucket}/artifacts/*", [("Bucket", bucket.arn().into_value())])],
-    ));
+    node_props
+        .node_policy_statements
+        .push(frugal_constructs::iam::Statement::allow(
+            ["s3:GetObject"],
+            [fns::sub(
+                "${Bucket}/artifacts/*",
+                [("Bucket", bucket.arn().into_value())],
+            )],
+        ));
     let nodes = SpotNodeGroup::new(&mut compute.root(), "Nodes", node_props)?;
     if let Some(hours) = &env.office_hours {
         let mut props = SchedulerProps::new(hours.clone(), vec![nodes.clone()]);
         props.endpoints.extend(env.endpoint.clone());
         Scheduler::new(&mut compute.root(), "OffHours", props)?;
     }
-    compute.add_output("NodegroupName", output(nodes.nodegroup_name().into(), "The Spot node group"));
+    compute.add_output(
+        "NodegroupName",
+        output(nodes.nodegroup_name().into(), "The Spot node group"),
+    );
 
     // Guardrails: budget and alert topic, filtered by the app's own Project tag.
     let mut guardrails = env_stack(app, env, "Guardrails", "budget and alerts");
     Budget::new(
         &mut guardrails.root(),
         "MonthlyBudget",
-        BudgetProps::new(env.budget_usd, env.budget_emails.iter().map(|e| (*e).to_owned()).collect()),
+        BudgetProps::new(
+            env.budget_usd,
+            env.budget_emails.iter().map(|e| (*e).to_owned()).collect(),
+        ),
     )?;
     errors.into_result(vec![data, compute, guardrails])
 }
@@ -222,11 +285,21 @@ pub fn environment(app: &App, env: &Environment) -> Result<Vec<Stack>, Violation
 /// Deep Archive at 180.
 fn cold_storage() -> [Transition; 2] {
     [
-        Transition { class: StorageClass::GlacierIr, after_days: 90 },
-        Transition { class: StorageClass::DeepArchive, after_days: 180 },
+        Transition {
+            class: StorageClass::GlacierIr,
+            after_days: 90,
+        },
+        Transition {
+            class: StorageClass::DeepArchive,
+            after_days: 180,
+        },
     ]
 }
 
 fn output(value: frugal_core::Value, description: &str) -> Output {
-    Output { value, description: Some(description.to_owned()), export_name: None }
+    Output {
+        value,
+        description: Some(description.to_owned()),
+        export_name: None,
+    }
 }

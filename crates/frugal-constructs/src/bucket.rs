@@ -1,7 +1,7 @@
 //! [`TieredBucket`]: an S3 bucket whose data moves to cheaper storage as it ages.
 
-use frugal_core::{fns, Expr, ResourceHandle, ResourceOptions, Scope, Violations};
 use frugal_cfn::s3::bucket as cfn;
+use frugal_core::{fns, Expr, ResourceHandle, ResourceOptions, Scope, Violations};
 
 use crate::validate::Check;
 
@@ -89,7 +89,13 @@ pub struct PrefixTier {
 impl PrefixTier {
     /// Objects under `prefix` move to Intelligent-Tiering after `after_days`.
     pub fn intelligent_tiering(prefix: &str, after_days: u32) -> Self {
-        Self::transitions(prefix, [Transition { class: StorageClass::IntelligentTiering, after_days }])
+        Self::transitions(
+            prefix,
+            [Transition {
+                class: StorageClass::IntelligentTiering,
+                after_days,
+            }],
+        )
     }
 
     /// Objects under `prefix` follow `transitions`.
@@ -213,15 +219,26 @@ pub struct TieredBucket {
 
 impl TieredBucket {
     /// Validates `props` and adds the bucket at `id`.
-    pub fn new(scope: &mut Scope<'_>, id: &str, props: TieredBucketProps) -> Result<Self, Violations> {
+    pub fn new(
+        scope: &mut Scope<'_>,
+        id: &str,
+        props: TieredBucketProps,
+    ) -> Result<Self, Violations> {
         let mut scope = scope.child(id);
         let mut check = Check::new(scope.path());
         validate(&mut check, &props);
         check.finish(|| ())?;
         let bucket = render(&props);
-        let options = if props.retain { ResourceOptions::retain() } else { ResourceOptions::default() };
+        let options = if props.retain {
+            ResourceOptions::retain()
+        } else {
+            ResourceOptions::default()
+        };
         let resource = scope.add_resource_with("Resource", bucket, options);
-        Ok(TieredBucket { name: props.name, resource })
+        Ok(TieredBucket {
+            name: props.name,
+            resource,
+        })
     }
 
     /// The bucket's name.
@@ -236,7 +253,10 @@ impl TieredBucket {
 
     /// ARN of the objects under `prefix` (for IAM statements).
     pub fn objects_arn(&self, prefix: &str) -> Expr<String> {
-        fns::sub(format!("arn:${{AWS::Partition}}:s3:::{}/{prefix}*", self.name), [])
+        fns::sub(
+            format!("arn:${{AWS::Partition}}:s3:::{}/{prefix}*", self.name),
+            [],
+        )
     }
 
     /// The CloudFormation resource.
@@ -257,7 +277,10 @@ fn validate(check: &mut Check<'_>, props: &TieredBucketProps) {
             check.ensure(
                 !overlaps(&tier.prefix, &other.prefix),
                 format!("{field}.prefix"),
-                format!("`{}` overlaps tiers[{j}] `{}`: two rules would move the same objects", tier.prefix, other.prefix),
+                format!(
+                    "`{}` overlaps tiers[{j}] `{}`: two rules would move the same objects",
+                    tier.prefix, other.prefix
+                ),
             );
         }
         check.ensure(
@@ -272,7 +295,11 @@ fn validate(check: &mut Check<'_>, props: &TieredBucketProps) {
                 check.ensure(
                     t.after_days >= 30,
                     format!("{f}.after_days"),
-                    format!("{} needs at least 30 days after creation (S3 rejects {})", t.class.as_str(), t.after_days),
+                    format!(
+                        "{} needs at least 30 days after creation (S3 rejects {})",
+                        t.class.as_str(),
+                        t.after_days
+                    ),
                 );
             }
             if let Some(p) = previous {
@@ -284,13 +311,20 @@ fn validate(check: &mut Check<'_>, props: &TieredBucketProps) {
                 check.ensure(
                     t.after_days > p.after_days,
                     format!("{f}.after_days"),
-                    format!("transition days must increase: {} after {}", t.after_days, p.after_days),
+                    format!(
+                        "transition days must increase: {} after {}",
+                        t.after_days, p.after_days
+                    ),
                 );
                 if p.class.is_infrequent_access() {
                     check.ensure(
                         t.after_days >= p.after_days + 30,
                         format!("{f}.after_days"),
-                        format!("objects must stay 30 days in {} before moving on (S3 rejects day {})", p.class.as_str(), t.after_days),
+                        format!(
+                            "objects must stay 30 days in {} before moving on (S3 rejects day {})",
+                            p.class.as_str(),
+                            t.after_days
+                        ),
                     );
                 }
             }
@@ -300,7 +334,10 @@ fn validate(check: &mut Check<'_>, props: &TieredBucketProps) {
             check.ensure(
                 exp > last.after_days,
                 format!("{field}.expire_after_days"),
-                format!("expiry at day {exp} is not after the last transition (day {}); S3 rejects it", last.after_days),
+                format!(
+                    "expiry at day {exp} is not after the last transition (day {}); S3 rejects it",
+                    last.after_days
+                ),
             );
         }
         if let Some(a) = tier.archive {
@@ -339,22 +376,48 @@ fn validate(check: &mut Check<'_>, props: &TieredBucketProps) {
     }
     for (i, e) in props.tag_expiries.iter().enumerate() {
         let field = format!("tag_expiries[{i}]");
-        check.ensure(e.after_days >= 1, format!("{field}.after_days"), "expiry takes at least 1 day");
-        check.ensure(!e.key.is_empty() && e.key.len() <= 128, format!("{field}.key"), "tag keys are 1 to 128 characters");
-        check.ensure(e.value.len() <= 256, format!("{field}.value"), "tag values are at most 256 characters");
+        check.ensure(
+            e.after_days >= 1,
+            format!("{field}.after_days"),
+            "expiry takes at least 1 day",
+        );
+        check.ensure(
+            !e.key.is_empty() && e.key.len() <= 128,
+            format!("{field}.key"),
+            "tag keys are 1 to 128 characters",
+        );
+        check.ensure(
+            e.value.len() <= 256,
+            format!("{field}.value"),
+            "tag values are at most 256 characters",
+        );
     }
     if let Some(d) = props.abort_incomplete_uploads_after_days {
-        check.ensure(d >= 1, "abort_incomplete_uploads_after_days", "takes at least 1 day");
+        check.ensure(
+            d >= 1,
+            "abort_incomplete_uploads_after_days",
+            "takes at least 1 day",
+        );
     }
     if props.versioned {
-        check.ensure(props.noncurrent_expire_days >= 1, "noncurrent_expire_days", "takes at least 1 day");
+        check.ensure(
+            props.noncurrent_expire_days >= 1,
+            "noncurrent_expire_days",
+            "takes at least 1 day",
+        );
     }
 }
 
 /// S3 general purpose bucket naming rules.
 fn validate_bucket_name(check: &mut Check<'_>, name: &str) {
     let ok_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
-    check.name("name", name, (3, 63), ok_chars, "bucket names take lowercase letters, digits, `-` and `.`");
+    check.name(
+        "name",
+        name,
+        (3, 63),
+        ok_chars,
+        "bucket names take lowercase letters, digits, `-` and `.`",
+    );
     if !check.ok() {
         return;
     }
@@ -364,20 +427,39 @@ fn validate_bucket_name(check: &mut Check<'_>, name: &str) {
         "name",
         format!("`{name}` must begin and end with a letter or digit"),
     );
-    check.ensure(!name.contains(".."), "name", format!("`{name}` has two adjacent periods"));
+    check.ensure(
+        !name.contains(".."),
+        "name",
+        format!("`{name}` has two adjacent periods"),
+    );
     let ip_like = name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok());
-    check.ensure(!ip_like, "name", format!("`{name}` is formatted as an IP address"));
+    check.ensure(
+        !ip_like,
+        "name",
+        format!("`{name}` is formatted as an IP address"),
+    );
     for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
-        check.ensure(!name.starts_with(prefix), "name", format!("`{name}` starts with the reserved prefix `{prefix}`"));
+        check.ensure(
+            !name.starts_with(prefix),
+            "name",
+            format!("`{name}` starts with the reserved prefix `{prefix}`"),
+        );
     }
     for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
-        check.ensure(!name.ends_with(suffix), "name", format!("`{name}` ends with the reserved suffix `{suffix}`"));
+        check.ensure(
+            !name.ends_with(suffix),
+            "name",
+            format!("`{name}` ends with the reserved suffix `{suffix}`"),
+        );
     }
 }
 
 /// Short rule-id form of a prefix: `raw/` → `raw`, `` → `all`.
 fn prefix_id(prefix: &str) -> String {
-    let id: String = prefix.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let id: String = prefix
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let id = id.trim_matches('-');
     if id.is_empty() {
         "all".to_owned()
@@ -411,7 +493,15 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
     }
     for e in &props.tag_expiries {
         let mut rule = cfn::Rule::new(cfn::RuleStatus::Enabled);
-        rule.id = Some(format!("expire-{}-{}-{}", prefix_id(&e.prefix), prefix_id(&e.key), prefix_id(&e.value)).into());
+        rule.id = Some(
+            format!(
+                "expire-{}-{}-{}",
+                prefix_id(&e.prefix),
+                prefix_id(&e.key),
+                prefix_id(&e.value)
+            )
+            .into(),
+        );
         if !e.prefix.is_empty() {
             rule.prefix = Some(e.prefix.as_str().into());
         }
@@ -422,13 +512,15 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
     if let Some(days) = props.abort_incomplete_uploads_after_days {
         let mut rule = cfn::Rule::new(cfn::RuleStatus::Enabled);
         rule.id = Some("abort-incomplete-uploads".into());
-        rule.abort_incomplete_multipart_upload = Some(cfn::AbortIncompleteMultipartUpload::new(i64::from(days)));
+        rule.abort_incomplete_multipart_upload =
+            Some(cfn::AbortIncompleteMultipartUpload::new(i64::from(days)));
         rules.push(rule);
     }
     if props.versioned {
         let mut rule = cfn::Rule::new(cfn::RuleStatus::Enabled);
         rule.id = Some("expire-noncurrent-versions".into());
-        rule.noncurrent_version_expiration_in_days = Some(i64::from(props.noncurrent_expire_days).into());
+        rule.noncurrent_version_expiration_in_days =
+            Some(i64::from(props.noncurrent_expire_days).into());
         rules.push(rule);
     }
     let archives: Vec<cfn::IntelligentTieringConfiguration> = props
@@ -438,10 +530,16 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
             let a = tier.archive?;
             let mut tierings = Vec::new();
             if let Some(d) = a.archive_after_days {
-                tierings.push(cfn::Tiering::new(cfn::TieringAccessTier::ArchiveAccess, i64::from(d)));
+                tierings.push(cfn::Tiering::new(
+                    cfn::TieringAccessTier::ArchiveAccess,
+                    i64::from(d),
+                ));
             }
             if let Some(d) = a.deep_archive_after_days {
-                tierings.push(cfn::Tiering::new(cfn::TieringAccessTier::DeepArchiveAccess, i64::from(d)));
+                tierings.push(cfn::Tiering::new(
+                    cfn::TieringAccessTier::DeepArchiveAccess,
+                    i64::from(d),
+                ));
             }
             let mut conf = cfn::IntelligentTieringConfiguration::new(
                 format!("archive-{}", prefix_id(&tier.prefix)),
@@ -455,13 +553,18 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
         })
         .collect();
 
-    let mut sse_default = cfn::ServerSideEncryptionByDefault::new(cfn::ServerSideEncryptionByDefaultSseAlgorithm::Aes256);
-    sse_default.kms_master_key_id = None;
-    let mut sse_rule = cfn::ServerSideEncryptionRule::default();
-    sse_rule.bucket_key_enabled = Some(true.into());
-    sse_rule.server_side_encryption_by_default = Some(sse_default);
-    let mut ownership = cfn::OwnershipControlsRule::default();
-    ownership.object_ownership = Some(cfn::OwnershipControlsRuleObjectOwnership::BucketOwnerEnforced.into());
+    let sse_rule = cfn::ServerSideEncryptionRule {
+        bucket_key_enabled: Some(true.into()),
+        server_side_encryption_by_default: Some(cfn::ServerSideEncryptionByDefault::new(
+            cfn::ServerSideEncryptionByDefaultSseAlgorithm::Aes256,
+        )),
+        ..Default::default()
+    };
+    let ownership = cfn::OwnershipControlsRule {
+        object_ownership: Some(
+            cfn::OwnershipControlsRuleObjectOwnership::BucketOwnerEnforced.into(),
+        ),
+    };
 
     cfn::Bucket {
         bucket_name: Some(props.name.as_str().into()),
@@ -473,11 +576,12 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
             restrict_public_buckets: Some(true.into()),
         }),
         ownership_controls: Some(cfn::OwnershipControls::new(vec![ownership])),
-        lifecycle_configuration: (!rules.is_empty()).then(|| cfn::LifecycleConfiguration::new(rules)),
+        lifecycle_configuration: (!rules.is_empty())
+            .then(|| cfn::LifecycleConfiguration::new(rules)),
         intelligent_tiering_configurations: (!archives.is_empty()).then_some(archives),
-        versioning_configuration: props
-            .versioned
-            .then(|| cfn::VersioningConfiguration::new(cfn::VersioningConfigurationStatus::Enabled)),
+        versioning_configuration: props.versioned.then(|| {
+            cfn::VersioningConfiguration::new(cfn::VersioningConfigurationStatus::Enabled)
+        }),
         ..Default::default()
     }
 }

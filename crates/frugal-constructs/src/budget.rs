@@ -1,8 +1,10 @@
 //! [`Budget`]: a monthly cost budget scoped by the app's own tag, with alerts.
 
-use frugal_core::{fns, Expr, Output, Parameter, ParameterType, ResourceHandle, Scope, Value, Violations};
 use frugal_cfn::budgets::budget as cfn;
 use frugal_cfn::sns::{topic::Topic, topic_policy::TopicPolicy};
+use frugal_core::{
+    fns, Expr, Output, Parameter, ParameterType, ResourceHandle, Scope, Value, Violations,
+};
 
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::validate::Check;
@@ -53,9 +55,18 @@ impl BudgetProps {
             monthly_limit_usd,
             emails,
             alerts: vec![
-                Alert { kind: AlertKind::Actual, threshold_percent: 80.0 },
-                Alert { kind: AlertKind::Actual, threshold_percent: 100.0 },
-                Alert { kind: AlertKind::Forecasted, threshold_percent: 100.0 },
+                Alert {
+                    kind: AlertKind::Actual,
+                    threshold_percent: 80.0,
+                },
+                Alert {
+                    kind: AlertKind::Actual,
+                    threshold_percent: 100.0,
+                },
+                Alert {
+                    kind: AlertKind::Forecasted,
+                    threshold_percent: 100.0,
+                },
             ],
             sns_topic: true,
             filter_tag: "Project".to_owned(),
@@ -96,26 +107,42 @@ impl Budget {
         check.ensure(
             tag_value.is_some(),
             "filter_tag",
-            format!("the stack carries no `{}` tag, so the budget would watch nothing", props.filter_tag),
+            format!(
+                "the stack carries no `{}` tag, so the budget would watch nothing",
+                props.filter_tag
+            ),
         );
         check.ensure(
             props.monthly_limit_usd.is_finite() && props.monthly_limit_usd > 0.0,
             "monthly_limit_usd",
             format!("must be a positive amount, not {}", props.monthly_limit_usd),
         );
-        check.ensure(!props.alerts.is_empty(), "alerts", "a budget without alerts tells nobody");
+        check.ensure(
+            !props.alerts.is_empty(),
+            "alerts",
+            "a budget without alerts tells nobody",
+        );
         check.ensure(
             props.alerts.len() <= MAX_NOTIFICATIONS,
             "alerts",
-            format!("AWS Budgets allows {MAX_NOTIFICATIONS} notifications per budget, not {}", props.alerts.len()),
+            format!(
+                "AWS Budgets allows {MAX_NOTIFICATIONS} notifications per budget, not {}",
+                props.alerts.len()
+            ),
         );
         for (i, a) in props.alerts.iter().enumerate() {
             check.ensure(
                 a.threshold_percent > 0.0 && a.threshold_percent <= 100.0,
                 format!("alerts[{i}].threshold_percent"),
-                format!("must be above 0 and at most 100, not {}", a.threshold_percent),
+                format!(
+                    "must be above 0 and at most 100, not {}",
+                    a.threshold_percent
+                ),
             );
-            if props.alerts[..i].iter().any(|b| b.kind == a.kind && b.threshold_percent == a.threshold_percent) {
+            if props.alerts[..i]
+                .iter()
+                .any(|b| b.kind == a.kind && b.threshold_percent == a.threshold_percent)
+            {
                 check.fail(format!("alerts[{i}]"), "the same alert twice");
             }
         }
@@ -130,7 +157,11 @@ impl Budget {
             format!("AWS Budgets allows {MAX_EMAIL_SUBSCRIBERS} e-mail subscribers per notification, not {}", props.emails.len()),
         );
         for (i, e) in props.emails.iter().enumerate() {
-            check.ensure(is_email(e), format!("emails[{i}]"), format!("`{e}` is not an e-mail address"));
+            check.ensure(
+                is_email(e),
+                format!("emails[{i}]"),
+                format!("`{e}` is not an e-mail address"),
+            );
         }
         let tag_value = check.finish(|| tag_value.unwrap_or_default())?;
         let cost_filter = format!("user:{}${}", props.filter_tag, tag_value);
@@ -139,9 +170,12 @@ impl Budget {
         let stack = scope.stack();
         let limit = stack.add_parameter(
             &format!("{logical}LimitUsd"),
-            Parameter::new(ParameterType::Number, format!("Monthly cost limit of {path} in USD"))
-                .range(1.0, 1_000_000.0)
-                .value(format_amount(props.monthly_limit_usd)),
+            Parameter::new(
+                ParameterType::Number,
+                format!("Monthly cost limit of {path} in USD"),
+            )
+            .range(1.0, 1_000_000.0)
+            .value(format_amount(props.monthly_limit_usd)),
         );
         let emails: Vec<Value> = props
             .emails
@@ -172,7 +206,10 @@ impl Budget {
                 );
             scope.add_resource(
                 "TopicPolicy",
-                TopicPolicy::new(PolicyDocument::new([publish]).to_value(), vec![topic.ref_()]),
+                TopicPolicy::new(
+                    PolicyDocument::new([publish]).to_value(),
+                    vec![topic.ref_()],
+                ),
             );
             topic
         });
@@ -200,17 +237,28 @@ impl Budget {
         let mut data = cfn::BudgetData::new("COST", "MONTHLY");
         data.budget_name = Some(format!("{}-{id}", scope.stack_name()).into());
         data.budget_limit = Some(cfn::Spend::new(limit.as_number(), "USD"));
-        data.cost_filters = Some(Value::map([("TagKeyValue", Value::List(vec![cost_filter.as_str().into()]))]));
+        data.cost_filters = Some(Value::map([(
+            "TagKeyValue",
+            Value::List(vec![cost_filter.as_str().into()]),
+        )]));
         let mut budget = cfn::Budget::new(data);
         budget.notifications_with_subscribers = Some(notifications);
         let resource = scope.add_resource("Resource", budget);
         if let Some(t) = &topic {
             scope.stack().add_output(
                 &format!("{logical}TopicArn"),
-                Output { value: t.ref_().into(), description: Some(format!("Alert topic of {path}")), export_name: None },
+                Output {
+                    value: t.ref_().into(),
+                    description: Some(format!("Alert topic of {path}")),
+                    export_name: None,
+                },
             );
         }
-        Ok(Budget { resource, topic, cost_filter })
+        Ok(Budget {
+            resource,
+            topic,
+            cost_filter,
+        })
     }
 
     /// The cost filter, `user:<tag>$<value>`.
@@ -231,14 +279,18 @@ impl Budget {
 
 /// A plain syntax check: one `@`, a non-empty local part, a dotted domain, no spaces.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && local.len() <= 64
         && s.len() <= 254
         && !domain.contains('@')
         && !s.chars().any(char::is_whitespace)
         && domain.split('.').count() >= 2
-        && domain.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && domain
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }
 
 fn format_amount(v: f64) -> String {

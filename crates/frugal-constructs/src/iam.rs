@@ -41,7 +41,10 @@ pub struct Statement {
 
 impl Statement {
     /// An `Allow` of `actions` on `resources`.
-    pub fn allow<A: Into<String>>(actions: impl IntoIterator<Item = A>, resources: impl IntoIterator<Item = Expr<String>>) -> Self {
+    pub fn allow<A: Into<String>>(
+        actions: impl IntoIterator<Item = A>,
+        resources: impl IntoIterator<Item = Expr<String>>,
+    ) -> Self {
         Statement {
             sid: None,
             effect: Effect::Allow,
@@ -66,7 +69,10 @@ impl Statement {
 
     /// Adds a condition, e.g. `("StringEquals", "aws:SourceAccount", account)`.
     pub fn condition(mut self, operator: &str, key: &str, value: impl Into<Value>) -> Self {
-        self.conditions.entry(operator.to_owned()).or_default().insert(key.to_owned(), value.into());
+        self.conditions
+            .entry(operator.to_owned())
+            .or_default()
+            .insert(key.to_owned(), value.into());
         self
     }
 
@@ -94,7 +100,15 @@ impl Statement {
             };
             m.insert("Principal".to_owned(), Value::map([(kind, v)]));
         }
-        m.insert("Action".to_owned(), one_or_many(self.actions.iter().map(|a| Value::from(a.as_str())).collect()));
+        m.insert(
+            "Action".to_owned(),
+            one_or_many(
+                self.actions
+                    .iter()
+                    .map(|a| Value::from(a.as_str()))
+                    .collect(),
+            ),
+        );
         if !self.resources.is_empty() {
             m.insert("Resource".to_owned(), one_or_many(self.resources.clone()));
         }
@@ -102,7 +116,12 @@ impl Statement {
             let conds = self
                 .conditions
                 .iter()
-                .map(|(op, kv)| (op.clone(), Value::Map(kv.iter().map(|(k, v)| (k.clone(), v.clone())).collect())))
+                .map(|(op, kv)| {
+                    (
+                        op.clone(),
+                        Value::Map(kv.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                    )
+                })
                 .collect();
             m.insert("Condition".to_owned(), Value::Map(conds));
         }
@@ -128,15 +147,22 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// A document with `statements`.
     pub fn new(statements: impl IntoIterator<Item = Statement>) -> Self {
-        PolicyDocument { statements: statements.into_iter().collect() }
+        PolicyDocument {
+            statements: statements.into_iter().collect(),
+        }
     }
 
     /// The trust policy letting `service` assume a role, only on behalf of this account.
     pub fn assume_role(service: &str) -> Self {
-        let mut s = Statement::allow(["sts:AssumeRole"], []).principal(Principal::Service(service.to_owned()));
+        let mut s = Statement::allow(["sts:AssumeRole"], [])
+            .principal(Principal::Service(service.to_owned()));
         if service != "ec2.amazonaws.com" {
             // Confused-deputy guard: the service may assume the role only for this account.
-            s = s.condition("StringEquals", "aws:SourceAccount", frugal_core::fns::account_id());
+            s = s.condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                frugal_core::fns::account_id(),
+            );
         }
         PolicyDocument::new([s])
     }
@@ -145,12 +171,18 @@ impl PolicyDocument {
     pub fn to_value(&self) -> Value {
         Value::map([
             ("Version", Value::from("2012-10-17")),
-            ("Statement", Value::List(self.statements.iter().map(Statement::to_value).collect())),
+            (
+                "Statement",
+                Value::List(self.statements.iter().map(Statement::to_value).collect()),
+            ),
         ])
     }
 }
 
 /// ARN of an AWS managed policy, partition-aware.
 pub fn managed_policy_arn(name: &str) -> Expr<String> {
-    frugal_core::fns::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"), [])
+    frugal_core::fns::sub(
+        format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"),
+        [],
+    )
 }

@@ -17,8 +17,8 @@
 
 #![warn(missing_docs)]
 
-mod budget;
 mod bucket;
+mod budget;
 pub mod iam;
 mod log_group;
 mod node_group;
@@ -28,16 +28,22 @@ pub mod rules;
 mod scheduler;
 mod validate;
 
-pub use budget::{is_email, Alert, AlertKind, Budget, BudgetProps, MAX_EMAIL_SUBSCRIBERS, MAX_NOTIFICATIONS};
-pub use bucket::{ArchiveTiers, PrefixTier, StorageClass, TagExpiry, TieredBucket, TieredBucketProps, Transition};
-pub use log_group::{LogClass, LogGroupName, Ownership, RetainedLogGroup, RetainedLogGroupProps, RetentionDays};
+pub use bucket::{
+    ArchiveTiers, PrefixTier, StorageClass, TagExpiry, TieredBucket, TieredBucketProps, Transition,
+};
+pub use budget::{
+    is_email, Alert, AlertKind, Budget, BudgetProps, MAX_EMAIL_SUBSCRIBERS, MAX_NOTIFICATIONS,
+};
+pub use log_group::{
+    LogClass, LogGroupName, Ownership, RetainedLogGroup, RetainedLogGroupProps, RetentionDays,
+};
 pub use node_group::{
-    instance_shape, Arch, Capacity, InstanceShape, MaxUnavailable, Scaling, SpotNodeGroup, SpotNodeGroupProps, Taint,
-    TaintEffect, INSTANCE_CATALOG, SPOT_RULE,
+    instance_shape, Arch, Capacity, InstanceShape, MaxUnavailable, Scaling, SpotNodeGroup,
+    SpotNodeGroupProps, Taint, TaintEffect, INSTANCE_CATALOG, SPOT_RULE,
 };
 pub use repo::{lifecycle_policy_text, KeepRule, PrunedRepo, PrunedRepoProps};
 pub use role::ServiceRole;
 pub use scheduler::{
-    cron_expression, is_time_zone, parse_cron, EndpointTarget, OfficeHours, Scheduler, SchedulerProps, TimeOfDay,
-    Weekday,
+    cron_expression, is_time_zone, parse_cron, EndpointTarget, OfficeHours, Scheduler,
+    SchedulerProps, TimeOfDay, Weekday,
 };

@@ -1,8 +1,10 @@
 //! [`RetainedLogGroup`]: a CloudWatch log group that never keeps logs forever.
 
-use frugal_core::{fns, ResourceHandle, ResourceOptions, Scope, Violations};
 use frugal_cfn::logs::log_group::{LogGroup, LogGroupClass};
-use frugal_cfn::scheduler::schedule::{FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Schedule, Target};
+use frugal_cfn::scheduler::schedule::{
+    FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Schedule, Target,
+};
+use frugal_core::{fns, ResourceHandle, ResourceOptions, Scope, Violations};
 
 use crate::iam::{PolicyDocument, Statement};
 use crate::role::ServiceRole;
@@ -86,8 +88,10 @@ impl RetentionDays {
 
     /// The number of days.
     pub fn days(self) -> u32 {
-        const DAYS: [u32; 22] =
-            [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+        const DAYS: [u32; 22] = [
+            1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+            2922, 3288, 3653,
+        ];
         DAYS[self as usize]
     }
 
@@ -100,7 +104,10 @@ impl RetentionDays {
     pub fn parse(days: u32) -> Result<RetentionDays, String> {
         Self::from_days(days).ok_or_else(|| {
             let accepted: Vec<String> = Self::ALL.iter().map(|r| r.days().to_string()).collect();
-            format!("{days} days is not a retention CloudWatch Logs accepts ({})", accepted.join(", "))
+            format!(
+                "{days} days is not a retention CloudWatch Logs accepts ({})",
+                accepted.join(", ")
+            )
         })
     }
 }
@@ -176,12 +183,20 @@ pub struct RetainedLogGroupProps {
 impl RetainedLogGroupProps {
     /// A stack-owned group of the Standard class.
     pub fn new(name: LogGroupName, retention: RetentionDays) -> Self {
-        RetainedLogGroupProps { name, retention, class: LogClass::Standard, ownership: Ownership::Stack }
+        RetainedLogGroupProps {
+            name,
+            retention,
+            class: LogClass::Standard,
+            ownership: Ownership::Stack,
+        }
     }
 
     /// The same, for a group an AWS service creates.
     pub fn service_owned(name: LogGroupName, retention: RetentionDays) -> Self {
-        RetainedLogGroupProps { ownership: Ownership::Service, ..Self::new(name, retention) }
+        RetainedLogGroupProps {
+            ownership: Ownership::Service,
+            ..Self::new(name, retention)
+        }
     }
 }
 
@@ -212,11 +227,21 @@ pub struct RetainedLogGroup {
 
 impl RetainedLogGroup {
     /// Adds the log group (or, for a service-owned one, its retention schedule) at `id`.
-    pub fn new(scope: &mut Scope<'_>, id: &str, props: RetainedLogGroupProps) -> Result<Self, Violations> {
+    pub fn new(
+        scope: &mut Scope<'_>,
+        id: &str,
+        props: RetainedLogGroupProps,
+    ) -> Result<Self, Violations> {
         let mut scope = scope.child(id);
         let path = scope.path().clone();
         let mut check = Check::new(&path);
-        check.name("name", props.name.as_str(), (1, 512), |c| c.is_ascii_alphanumeric() || "._-/#".contains(c), "log group names take letters, digits and . _ - / #");
+        check.name(
+            "name",
+            props.name.as_str(),
+            (1, 512),
+            |c| c.is_ascii_alphanumeric() || "._-/#".contains(c),
+            "log group names take letters, digits and . _ - / #",
+        );
         check.ensure(
             !(props.ownership == Ownership::Service && props.class == LogClass::InfrequentAccess),
             "class",
@@ -243,7 +268,11 @@ impl RetainedLogGroup {
                 None
             }
         };
-        Ok(RetainedLogGroup { name, retention: props.retention, resource })
+        Ok(RetainedLogGroup {
+            name,
+            retention: props.retention,
+            resource,
+        })
     }
 
     /// The group's name.
@@ -264,19 +293,36 @@ impl RetainedLogGroup {
 
 /// A daily schedule applying `retention` to the service-owned group `name`.
 fn retention_schedule(scope: &mut Scope<'_>, name: &str, retention: RetentionDays) {
-    let group_arn = fns::sub(format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}"), []);
+    let group_arn = fns::sub(
+        format!(
+            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}"
+        ),
+        [],
+    );
     let role = ServiceRole::new(
         scope,
         "RetentionRole",
         "scheduler.amazonaws.com",
         PolicyDocument::new([Statement::allow(["logs:PutRetentionPolicy"], [group_arn])]),
     );
-    let input = serde_json::json!({ "logGroupName": name, "retentionInDays": retention.days() }).to_string();
-    let mut target = Target::new("arn:aws:scheduler:::aws-sdk:cloudwatchlogs:putRetentionPolicy", role.arn());
+    let input = serde_json::json!({ "logGroupName": name, "retentionInDays": retention.days() })
+        .to_string();
+    let mut target = Target::new(
+        "arn:aws:scheduler:::aws-sdk:cloudwatchlogs:putRetentionPolicy",
+        role.arn(),
+    );
     target.input = Some(input.into());
     // A missing group (the service has not created it yet) is retried tomorrow anyway.
-    target.retry_policy = Some(RetryPolicy { maximum_retry_attempts: Some(0.into()), maximum_event_age_in_seconds: Some(3600.into()) });
-    let mut schedule = Schedule::new(FlexibleTimeWindow::new(FlexibleTimeWindowMode::Off), "rate(1 day)", target);
-    schedule.description = Some(format!("Keep {name} at {} days of retention", retention.days()).into());
+    target.retry_policy = Some(RetryPolicy {
+        maximum_retry_attempts: Some(0.into()),
+        maximum_event_age_in_seconds: Some(3600.into()),
+    });
+    let mut schedule = Schedule::new(
+        FlexibleTimeWindow::new(FlexibleTimeWindowMode::Off),
+        "rate(1 day)",
+        target,
+    );
+    schedule.description =
+        Some(format!("Keep {name} at {} days of retention", retention.days()).into());
     scope.add_resource("RetentionSchedule", schedule);
 }

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use frugal_core::{Expr, ResourceHandle, Scope, Violations};
 use frugal_cfn::eks::nodegroup as cfn;
+use frugal_core::{Expr, ResourceHandle, Scope, Violations};
 
 use crate::iam::{managed_policy_arn, PolicyDocument, Statement};
 use crate::role::ServiceRole;
@@ -32,7 +32,12 @@ pub struct InstanceShape {
 }
 
 const fn shape(name: &'static str, vcpus: u32, memory_gib: u32, arch: Arch) -> InstanceShape {
-    InstanceShape { name, vcpus, memory_mib: memory_gib * 1024, arch }
+    InstanceShape {
+        name,
+        vcpus,
+        memory_mib: memory_gib * 1024,
+        arch,
+    }
 }
 
 /// The instance types Frugal accepts for node groups (general purpose and burstable
@@ -210,7 +215,11 @@ pub struct SpotNodeGroup {
 
 impl SpotNodeGroup {
     /// Validates `props` and adds the node group (and node role) at `id`.
-    pub fn new(scope: &mut Scope<'_>, id: &str, props: SpotNodeGroupProps) -> Result<Self, Violations> {
+    pub fn new(
+        scope: &mut Scope<'_>,
+        id: &str,
+        props: SpotNodeGroupProps,
+    ) -> Result<Self, Violations> {
         let mut scope = scope.child(id);
         let mut check = Check::new(scope.path());
         validate(&mut check, &props);
@@ -222,57 +231,74 @@ impl SpotNodeGroup {
                 "NodeRole",
                 "ec2.amazonaws.com",
                 PolicyDocument::new(props.node_policy_statements.clone()),
-                ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"]
-                    .into_iter()
-                    .map(managed_policy_arn)
-                    .collect(),
+                [
+                    "AmazonEKSWorkerNodePolicy",
+                    "AmazonEKS_CNI_Policy",
+                    "AmazonEC2ContainerRegistryReadOnly",
+                ]
+                .into_iter()
+                .map(managed_policy_arn)
+                .collect(),
             )
             .arn(),
         };
         let s = props.scaling;
-        let mut scaling = cfn::ScalingConfig::default();
-        scaling.min_size = Some(i64::from(s.min).into());
-        scaling.desired_size = Some(i64::from(s.desired).into());
-        scaling.max_size = Some(i64::from(s.max).into());
+        let scaling = cfn::ScalingConfig {
+            min_size: Some(i64::from(s.min).into()),
+            desired_size: Some(i64::from(s.desired).into()),
+            max_size: Some(i64::from(s.max).into()),
+        };
         let mut update = cfn::UpdateConfig::default();
         match props.max_unavailable {
             MaxUnavailable::Count(n) => update.max_unavailable = Some(f64::from(n).into()),
-            MaxUnavailable::Percent(p) => update.max_unavailable_percentage = Some(f64::from(p).into()),
+            MaxUnavailable::Percent(p) => {
+                update.max_unavailable_percentage = Some(f64::from(p).into())
+            }
         }
         let capacity = match props.capacity {
             Capacity::Spot => cfn::NodegroupCapacityType::Spot,
             Capacity::OnDemand { .. } => cfn::NodegroupCapacityType::OnDemand,
         };
-        let mut group = cfn::Nodegroup::new(props.cluster_name.as_str(), role_arn, props.subnets.clone());
+        let mut group =
+            cfn::Nodegroup::new(props.cluster_name.as_str(), role_arn, props.subnets.clone());
         group.nodegroup_name = Some(props.nodegroup_name.as_str().into());
         group.capacity_type = Some(capacity.into());
-        group.instance_types = Some(props.instance_types.iter().map(String::as_str).collect::<Vec<_>>().into());
+        group.instance_types = Some(
+            props
+                .instance_types
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .into(),
+        );
         group.scaling_config = Some(scaling);
         group.update_config = Some(update);
         group.disk_size = Some(i64::from(props.disk_size_gib).into());
         if !props.labels.is_empty() {
-            group.labels = Some(props.labels.iter().map(|(k, v)| (k.clone(), v.as_str().into())).collect());
+            group.labels = Some(
+                props
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().into()))
+                    .collect(),
+            );
         }
         if !props.taints.is_empty() {
             group.taints = Some(
                 props
                     .taints
                     .iter()
-                    .map(|t| {
-                        let mut taint = cfn::Taint::default();
-                        taint.key = Some(t.key.as_str().into());
-                        if !t.value.is_empty() {
-                            taint.value = Some(t.value.as_str().into());
-                        }
-                        taint.effect = Some(
+                    .map(|t| cfn::Taint {
+                        key: Some(t.key.as_str().into()),
+                        value: (!t.value.is_empty()).then(|| t.value.as_str().into()),
+                        effect: Some(
                             match t.effect {
                                 TaintEffect::NoSchedule => cfn::TaintEffect::NoSchedule,
                                 TaintEffect::PreferNoSchedule => cfn::TaintEffect::PreferNoSchedule,
                                 TaintEffect::NoExecute => cfn::TaintEffect::NoExecute,
                             }
                             .into(),
-                        );
-                        taint
+                        ),
                     })
                     .collect(),
             );
@@ -323,24 +349,46 @@ impl SpotNodeGroup {
 
 fn validate(check: &mut Check<'_>, props: &SpotNodeGroupProps) {
     let name_chars = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    check.name("cluster_name", &props.cluster_name, (1, 100), name_chars, "cluster names take letters, digits, - and _");
-    check.name("nodegroup_name", &props.nodegroup_name, (1, 63), name_chars, "node group names take letters, digits, - and _");
+    check.name(
+        "cluster_name",
+        &props.cluster_name,
+        (1, 100),
+        name_chars,
+        "cluster names take letters, digits, - and _",
+    );
+    check.name(
+        "nodegroup_name",
+        &props.nodegroup_name,
+        (1, 63),
+        name_chars,
+        "node group names take letters, digits, - and _",
+    );
     let types = &props.instance_types;
     check.ensure(
         types.len() >= 2 || matches!(props.capacity, Capacity::OnDemand { .. }),
         "instance_types",
         format!("Spot needs at least two interchangeable instance types to survive a pool running dry, got {}", types.len()),
     );
-    check.ensure(types.len() <= 20, "instance_types", "EKS accepts at most 20 instance types");
+    check.ensure(
+        types.len() <= 20,
+        "instance_types",
+        "EKS accepts at most 20 instance types",
+    );
     let mut first: Option<&InstanceShape> = None;
     for (i, t) in types.iter().enumerate() {
         let Some(shape) = instance_shape(t) else {
             let known: Vec<&str> = INSTANCE_CATALOG.iter().map(|s| s.name).collect();
-            check.fail(format!("instance_types[{i}]"), format!("unknown instance type `{t}` (known: {})", known.join(", ")));
+            check.fail(
+                format!("instance_types[{i}]"),
+                format!("unknown instance type `{t}` (known: {})", known.join(", ")),
+            );
             continue;
         };
         if types[..i].contains(t) {
-            check.fail(format!("instance_types[{i}]"), format!("`{t}` is listed twice"));
+            check.fail(
+                format!("instance_types[{i}]"),
+                format!("`{t}` is listed twice"),
+            );
         }
         match first {
             None => first = Some(shape),
@@ -362,31 +410,79 @@ fn validate(check: &mut Check<'_>, props: &SpotNodeGroupProps) {
     }
     let s = props.scaling;
     check.ensure(s.max >= 1, "scaling.max", "max must be at least 1");
-    check.ensure(s.min <= s.desired, "scaling.min", format!("min ({}) exceeds desired ({})", s.min, s.desired));
-    check.ensure(s.desired <= s.max, "scaling.desired", format!("desired ({}) exceeds max ({})", s.desired, s.max));
-    check.ensure(s.max <= 1000, "scaling.max", "EKS allows at most 1000 nodes per group");
+    check.ensure(
+        s.min <= s.desired,
+        "scaling.min",
+        format!("min ({}) exceeds desired ({})", s.min, s.desired),
+    );
+    check.ensure(
+        s.desired <= s.max,
+        "scaling.desired",
+        format!("desired ({}) exceeds max ({})", s.desired, s.max),
+    );
+    check.ensure(
+        s.max <= 1000,
+        "scaling.max",
+        "EKS allows at most 1000 nodes per group",
+    );
     check.ensure(
         props.node_role_arn.is_none() || props.node_policy_statements.is_empty(),
         "node_policy_statements",
         "statements only apply to the node role this construct creates; add them to the given role instead",
     );
     if let Capacity::OnDemand { reason } = &props.capacity {
-        check.ensure(!reason.trim().is_empty(), "capacity", "on-demand capacity needs a reason");
+        check.ensure(
+            !reason.trim().is_empty(),
+            "capacity",
+            "on-demand capacity needs a reason",
+        );
     }
     match props.max_unavailable {
-        MaxUnavailable::Count(n) => check.ensure((1..=100).contains(&n), "max_unavailable", "takes 1 to 100 nodes"),
-        MaxUnavailable::Percent(p) => check.ensure((1..=100).contains(&p), "max_unavailable", "takes 1 to 100 percent"),
+        MaxUnavailable::Count(n) => check.ensure(
+            (1..=100).contains(&n),
+            "max_unavailable",
+            "takes 1 to 100 nodes",
+        ),
+        MaxUnavailable::Percent(p) => check.ensure(
+            (1..=100).contains(&p),
+            "max_unavailable",
+            "takes 1 to 100 percent",
+        ),
     }
-    check.ensure((1..=16384).contains(&props.disk_size_gib), "disk_size_gib", "takes 1 to 16384 GiB");
+    check.ensure(
+        (1..=16384).contains(&props.disk_size_gib),
+        "disk_size_gib",
+        "takes 1 to 16384 GiB",
+    );
     check.ensure(props.labels.len() <= 100, "labels", "at most 100 labels");
     for (k, v) in &props.labels {
-        check.ensure(is_label_key(k), format!("labels.{k}"), "label keys are `[prefix/]name` with 1 to 63 letters, digits, - _ .");
-        check.ensure(is_label_value(v), format!("labels.{k}"), format!("label value `{v}` is not 0 to 63 letters, digits, - _ ."));
+        check.ensure(
+            is_label_key(k),
+            format!("labels.{k}"),
+            "label keys are `[prefix/]name` with 1 to 63 letters, digits, - _ .",
+        );
+        check.ensure(
+            is_label_value(v),
+            format!("labels.{k}"),
+            format!("label value `{v}` is not 0 to 63 letters, digits, - _ ."),
+        );
     }
-    check.ensure(props.taints.len() <= 50, "taints", "EKS allows at most 50 taints");
+    check.ensure(
+        props.taints.len() <= 50,
+        "taints",
+        "EKS allows at most 50 taints",
+    );
     for (i, t) in props.taints.iter().enumerate() {
-        check.ensure(is_label_key(&t.key), format!("taints[{i}].key"), "taint keys follow label key rules");
-        check.ensure(is_label_value(&t.value), format!("taints[{i}].value"), "taint values follow label value rules");
+        check.ensure(
+            is_label_key(&t.key),
+            format!("taints[{i}].key"),
+            "taint keys follow label key rules",
+        );
+        check.ensure(
+            is_label_value(&t.value),
+            format!("taints[{i}].value"),
+            "taint values follow label value rules",
+        );
     }
 }
 
@@ -395,7 +491,8 @@ fn is_label_name(s: &str) -> bool {
         && s.len() <= 63
         && s.starts_with(|c: char| c.is_ascii_alphanumeric())
         && s.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn is_label_key(s: &str) -> bool {

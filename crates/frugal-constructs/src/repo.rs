@@ -1,7 +1,7 @@
 //! [`PrunedRepo`]: an ECR repository that expires images it no longer needs.
 
-use frugal_core::{Expr, ResourceHandle, ResourceOptions, Scope, Violations};
 use frugal_cfn::ecr::repository as cfn;
+use frugal_core::{Expr, ResourceHandle, ResourceOptions, Scope, Violations};
 use serde_json::json;
 
 use crate::validate::Check;
@@ -32,7 +32,9 @@ pub enum KeepRule {
 impl KeepRule {
     fn keep(&self) -> u32 {
         match self {
-            KeepRule::Untagged { keep } | KeepRule::TagPrefix { keep, .. } | KeepRule::Any { keep } => *keep,
+            KeepRule::Untagged { keep }
+            | KeepRule::TagPrefix { keep, .. }
+            | KeepRule::Any { keep } => *keep,
         }
     }
 }
@@ -55,7 +57,13 @@ pub struct PrunedRepoProps {
 impl PrunedRepoProps {
     /// A repository named `name` with scan on push, mutable tags, retained on delete.
     pub fn new(name: impl Into<String>, rules: Vec<KeepRule>) -> Self {
-        PrunedRepoProps { name: name.into(), rules, scan_on_push: true, immutable_tags: false, retain: true }
+        PrunedRepoProps {
+            name: name.into(),
+            rules,
+            scan_on_push: true,
+            immutable_tags: false,
+            retain: true,
+        }
     }
 }
 
@@ -82,16 +90,23 @@ pub struct PrunedRepo {
 
 impl PrunedRepo {
     /// Validates `props` and adds the repository at `id`.
-    pub fn new(scope: &mut Scope<'_>, id: &str, props: PrunedRepoProps) -> Result<Self, Violations> {
+    pub fn new(
+        scope: &mut Scope<'_>,
+        id: &str,
+        props: PrunedRepoProps,
+    ) -> Result<Self, Violations> {
         let mut scope = scope.child(id);
         let mut check = Check::new(scope.path());
         validate(&mut check, &props);
         check.finish(|| ())?;
         let policy = lifecycle_policy_text(&props.rules);
-        let mut scan = cfn::ImageScanningConfiguration::default();
-        scan.scan_on_push = Some(props.scan_on_push.into());
-        let mut lifecycle = cfn::LifecyclePolicy::default();
-        lifecycle.lifecycle_policy_text = Some(policy.as_str().into());
+        let scan = cfn::ImageScanningConfiguration {
+            scan_on_push: Some(props.scan_on_push.into()),
+        };
+        let lifecycle = cfn::LifecyclePolicy {
+            lifecycle_policy_text: Some(policy.as_str().into()),
+            ..Default::default()
+        };
         let mutability = if props.immutable_tags {
             cfn::RepositoryImageTagMutability::Immutable
         } else {
@@ -105,9 +120,17 @@ impl PrunedRepo {
             empty_on_delete: Some((!props.retain).into()),
             ..Default::default()
         };
-        let options = if props.retain { ResourceOptions::retain() } else { ResourceOptions::default() };
+        let options = if props.retain {
+            ResourceOptions::retain()
+        } else {
+            ResourceOptions::default()
+        };
         let resource = scope.add_resource_with("Resource", repo, options);
-        Ok(PrunedRepo { name: props.name, policy, resource })
+        Ok(PrunedRepo {
+            name: props.name,
+            policy,
+            resource,
+        })
     }
 
     /// The repository's name.
@@ -139,7 +162,13 @@ impl PrunedRepo {
 fn validate(check: &mut Check<'_>, props: &PrunedRepoProps) {
     let name = &props.name;
     let ok_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c);
-    check.name("name", name, (2, 256), ok_chars, "repository names take lowercase letters, digits and . _ - /");
+    check.name(
+        "name",
+        name,
+        (2, 256),
+        ok_chars,
+        "repository names take lowercase letters, digits and . _ - /",
+    );
     let segments_ok = name.split('/').all(|seg| {
         !seg.is_empty()
             && seg.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -148,23 +177,39 @@ fn validate(check: &mut Check<'_>, props: &PrunedRepoProps) {
             && !seg.contains("__")
             && !seg.contains("--")
     });
-    check.ensure(segments_ok, "name", format!("`{name}`: each /-separated part must start and end with a letter or digit"));
-    check.ensure(!props.rules.is_empty(), "rules", "a repository without lifecycle rules keeps every image forever");
-    check.ensure(props.rules.len() <= 50, "rules", "ECR allows at most 50 lifecycle rules");
+    check.ensure(
+        segments_ok,
+        "name",
+        format!("`{name}`: each /-separated part must start and end with a letter or digit"),
+    );
+    check.ensure(
+        !props.rules.is_empty(),
+        "rules",
+        "a repository without lifecycle rules keeps every image forever",
+    );
+    check.ensure(
+        props.rules.len() <= 50,
+        "rules",
+        "ECR allows at most 50 lifecycle rules",
+    );
     let mut prefixes = Vec::new();
     let mut untagged = 0;
     for (i, rule) in props.rules.iter().enumerate() {
         let field = format!("rules[{i}]");
-        check.ensure(rule.keep() >= 1, format!("{field}.keep"), "keep at least 1 image");
+        check.ensure(
+            rule.keep() >= 1,
+            format!("{field}.keep"),
+            "keep at least 1 image",
+        );
         match rule {
             KeepRule::Any { .. } => check.ensure(
                 i + 1 == props.rules.len(),
-                format!("{field}"),
+                field.clone(),
                 "the keep-any rule must be the last (lowest priority) rule: ECR requires tagStatus `any` to have the highest rulePriority",
             ),
             KeepRule::Untagged { .. } => {
                 untagged += 1;
-                check.ensure(untagged == 1, format!("{field}"), "only one untagged rule can take effect");
+                check.ensure(untagged == 1, field.clone(), "only one untagged rule can take effect");
             }
             KeepRule::TagPrefix { prefix, .. } => {
                 check.ensure(!prefix.is_empty(), format!("{field}.prefix"), "tag prefix must not be empty");

@@ -1,7 +1,7 @@
 //! [`ServiceRole`]: an IAM role an AWS service assumes, with one least-privilege inline policy.
 
-use frugal_core::{Expr, ResourceHandle, Scope};
 use frugal_cfn::iam::role::{Policy, Role};
+use frugal_core::{Expr, ResourceHandle, Scope};
 
 use crate::iam::PolicyDocument;
 
@@ -34,7 +34,9 @@ impl ServiceRole {
         if !managed_policy_arns.is_empty() {
             role.managed_policy_arns = Some(managed_policy_arns.into());
         }
-        ServiceRole { resource: scope.add_resource(id, role) }
+        ServiceRole {
+            resource: scope.add_resource(id, role),
+        }
     }
 
     /// The role's ARN.

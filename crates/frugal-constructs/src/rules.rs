@@ -30,7 +30,11 @@ pub fn add_rule_pack(app: &mut App) {
 }
 
 fn finding(id: &str, field: &str, message: impl Into<String>) -> Finding {
-    Finding { logical_id: id.to_owned(), field: field.to_owned(), message: message.into() }
+    Finding {
+        logical_id: id.to_owned(),
+        field: field.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// [`LOG_RETENTION_RULE`].
@@ -42,7 +46,11 @@ impl Check for LogRetention {
     fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
         for (id, p) in ctx.resources_of_type("AWS::Logs::LogGroup") {
             if p.get("RetentionInDays").is_none() {
-                out.push(finding(id, "RetentionInDays", "log group keeps events forever (storage grows every month)"));
+                out.push(finding(
+                    id,
+                    "RetentionInDays",
+                    "log group keeps events forever (storage grows every month)",
+                ));
             }
         }
     }
@@ -58,7 +66,11 @@ impl Check for BucketLifecycle {
         for (id, p) in ctx.resources_of_type("AWS::S3::Bucket") {
             let rules = p["LifecycleConfiguration"]["Rules"].as_array();
             match rules {
-                None => out.push(finding(id, "LifecycleConfiguration", "bucket has no lifecycle rules")),
+                None => out.push(finding(
+                    id,
+                    "LifecycleConfiguration",
+                    "bucket has no lifecycle rules",
+                )),
                 Some(rules) => {
                     let aborts = rules.iter().any(|r| {
                         r.get("AbortIncompleteMultipartUpload").is_some()
@@ -87,7 +99,11 @@ impl Check for RepoLifecycle {
     fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
         for (id, p) in ctx.resources_of_type("AWS::ECR::Repository") {
             if p["LifecyclePolicy"]["LifecyclePolicyText"].is_null() {
-                out.push(finding(id, "LifecyclePolicy", "repository keeps every image forever"));
+                out.push(finding(
+                    id,
+                    "LifecyclePolicy",
+                    "repository keeps every image forever",
+                ));
             }
         }
     }
@@ -102,7 +118,11 @@ impl Check for SpotCapacity {
     fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
         for (id, p) in ctx.resources_of_type("AWS::EKS::Nodegroup") {
             if p["CapacityType"].as_str() != Some("SPOT") {
-                out.push(finding(id, "CapacityType", "node group is not on Spot capacity"));
+                out.push(finding(
+                    id,
+                    "CapacityType",
+                    "node group is not on Spot capacity",
+                ));
             }
         }
     }
@@ -118,13 +138,19 @@ impl Check for BudgetFilter {
         for (id, p) in ctx.resources_of_type("AWS::Budgets::Budget") {
             let filters = p["Budget"]["CostFilters"]["TagKeyValue"].as_array();
             let Some(filters) = filters else {
-                out.push(finding(id, "Budget.CostFilters", "budget is not scoped by a tag of the app"));
+                out.push(finding(
+                    id,
+                    "Budget.CostFilters",
+                    "budget is not scoped by a tag of the app",
+                ));
                 continue;
             };
             for f in filters {
-                let matched = f.as_str().and_then(|s| s.strip_prefix("user:")).and_then(|s| s.split_once('$')).is_some_and(
-                    |(k, v)| ctx.stack_tags.get(k).is_some_and(|tv| tv == v),
-                );
+                let matched = f
+                    .as_str()
+                    .and_then(|s| s.strip_prefix("user:"))
+                    .and_then(|s| s.split_once('$'))
+                    .is_some_and(|(k, v)| ctx.stack_tags.get(k).is_some_and(|tv| tv == v));
                 if !matched {
                     out.push(finding(
                         id,
@@ -152,13 +178,20 @@ impl Check for NoAdminStatements {
                     .flatten()
                     .map(|pol| ("Policies.PolicyDocument", &pol["PolicyDocument"]))
                     .collect(),
-                "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::SNS::TopicPolicy" | "AWS::SQS::QueuePolicy"
+                "AWS::IAM::Policy"
+                | "AWS::IAM::ManagedPolicy"
+                | "AWS::SNS::TopicPolicy"
+                | "AWS::SQS::QueuePolicy"
                 | "AWS::S3::BucketPolicy" => vec![("PolicyDocument", &p["PolicyDocument"])],
                 _ => continue,
             };
             for (field, doc) in documents {
                 if statements(doc).any(is_admin_statement) {
-                    out.push(finding(id, field, "a statement allows every action (`*`) on every resource (`*`)"));
+                    out.push(finding(
+                        id,
+                        field,
+                        "a statement allows every action (`*`) on every resource (`*`)",
+                    ));
                 }
             }
         }
@@ -182,5 +215,7 @@ fn contains_star(v: &Json) -> bool {
 }
 
 fn is_admin_statement(s: &Json) -> bool {
-    s["Effect"].as_str() == Some("Allow") && contains_star(&s["Action"]) && contains_star(&s["Resource"])
+    s["Effect"].as_str() == Some("Allow")
+        && contains_star(&s["Action"])
+        && contains_star(&s["Resource"])
 }

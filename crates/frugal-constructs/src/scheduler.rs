@@ -3,12 +3,13 @@
 
 use std::fmt;
 
-use frugal_core::{fns, Expr, ResourceHandle, Scope, Value, Violations};
 use frugal_cfn::scheduler::schedule::{
-    DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Schedule, ScheduleState, Target,
+    DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Schedule,
+    ScheduleState, Target,
 };
 use frugal_cfn::scheduler::schedule_group::ScheduleGroup;
 use frugal_cfn::sqs::queue::Queue;
+use frugal_core::{fns, Expr, ResourceHandle, Scope, Value, Violations};
 use serde_json::json;
 
 use crate::iam::{PolicyDocument, Statement};
@@ -44,11 +45,24 @@ pub enum Weekday {
 
 impl Weekday {
     /// All days, Sunday first.
-    pub const ALL: [Weekday; 7] =
-        [Weekday::Sun, Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat];
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Sun,
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+    ];
 
     /// Monday to Friday.
-    pub const WORKDAYS: [Weekday; 5] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];
+    pub const WORKDAYS: [Weekday; 5] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ];
 
     /// The cron name (`MON`).
     pub fn cron_name(self) -> &'static str {
@@ -112,7 +126,12 @@ pub struct OfficeHours {
 impl OfficeHours {
     /// Monday to Friday from `start` to `stop` in `time_zone`.
     pub fn workdays(time_zone: &str, start: TimeOfDay, stop: TimeOfDay) -> Self {
-        OfficeHours { time_zone: time_zone.to_owned(), days: Weekday::WORKDAYS.to_vec(), start, stop }
+        OfficeHours {
+            time_zone: time_zone.to_owned(),
+            days: Weekday::WORKDAYS.to_vec(),
+            start,
+            stop,
+        }
     }
 
     /// Checks time zone, times and days.
@@ -120,16 +139,39 @@ impl OfficeHours {
         check.ensure(
             is_time_zone(&self.time_zone),
             format!("{field}.time_zone"),
-            format!("`{}` is not an IANA time zone name (e.g. `UTC`, `Europe/Berlin`)", self.time_zone),
+            format!(
+                "`{}` is not an IANA time zone name (e.g. `UTC`, `Europe/Berlin`)",
+                self.time_zone
+            ),
         );
-        check.ensure(!self.days.is_empty(), format!("{field}.days"), "set at least one day");
-        check.ensure(self.start.is_valid(), format!("{field}.start"), format!("{} is not a time of day", self.start));
-        check.ensure(self.stop.is_valid(), format!("{field}.stop"), format!("{} is not a time of day", self.stop));
-        check.ensure(self.start != self.stop, format!("{field}.stop"), "start and stop are the same time");
+        check.ensure(
+            !self.days.is_empty(),
+            format!("{field}.days"),
+            "set at least one day",
+        );
+        check.ensure(
+            self.start.is_valid(),
+            format!("{field}.start"),
+            format!("{} is not a time of day", self.start),
+        );
+        check.ensure(
+            self.stop.is_valid(),
+            format!("{field}.stop"),
+            format!("{} is not a time of day", self.stop),
+        );
+        check.ensure(
+            self.start != self.stop,
+            format!("{field}.stop"),
+            "start and stop are the same time",
+        );
         let mut sorted = self.days.clone();
         sorted.sort();
         sorted.dedup();
-        check.ensure(sorted.len() == self.days.len(), format!("{field}.days"), "a day is listed twice");
+        check.ensure(
+            sorted.len() == self.days.len(),
+            format!("{field}.days"),
+            "a day is listed twice",
+        );
     }
 
     /// Minutes running per start day.
@@ -171,7 +213,12 @@ impl OfficeHours {
     pub fn from_expressions(time_zone: &str, start: &str, stop: &str) -> Option<OfficeHours> {
         let (start_time, days) = parse_cron(start)?;
         let (stop_time, stop_days) = parse_cron(stop)?;
-        let hours = OfficeHours { time_zone: time_zone.to_owned(), days, start: start_time, stop: stop_time };
+        let hours = OfficeHours {
+            time_zone: time_zone.to_owned(),
+            days,
+            start: start_time,
+            stop: stop_time,
+        };
         let mut expected = if stop_time > start_time {
             hours.days.clone()
         } else {
@@ -202,7 +249,11 @@ fn day_field(days: &[Weekday]) -> String {
             j += 1;
         }
         if j - i >= 2 {
-            parts.push(format!("{}-{}", sorted[i].cron_name(), sorted[j].cron_name()));
+            parts.push(format!(
+                "{}-{}",
+                sorted[i].cron_name(),
+                sorted[j].cron_name()
+            ));
         } else {
             parts.extend(sorted[i..=j].iter().map(|d| d.cron_name().to_owned()));
         }
@@ -215,7 +266,9 @@ fn day_field(days: &[Weekday]) -> String {
 pub fn parse_cron(expr: &str) -> Option<(TimeOfDay, Vec<Weekday>)> {
     let inner = expr.strip_prefix("cron(")?.strip_suffix(')')?;
     let fields: Vec<&str> = inner.split(' ').collect();
-    let [minute, hour, "?", "*", days, "*"] = fields.as_slice() else { return None };
+    let [minute, hour, "?", "*", days, "*"] = fields.as_slice() else {
+        return None;
+    };
     let at = TimeOfDay::new(hour.parse().ok()?, minute.parse().ok()?);
     if !at.is_valid() {
         return None;
@@ -308,7 +361,11 @@ impl Scheduler {
         let mut scope = scope.child(id);
         let mut check = Check::new(scope.path());
         props.hours.validate(&mut check, "hours");
-        check.ensure(props.retry_attempts <= 185, "retry_attempts", "takes 0 to 185");
+        check.ensure(
+            props.retry_attempts <= 185,
+            "retry_attempts",
+            "takes 0 to 185",
+        );
         check.ensure(
             (60..=86_400).contains(&props.max_event_age_seconds),
             "max_event_age_seconds",
@@ -316,45 +373,80 @@ impl Scheduler {
         );
         for (i, e) in props.endpoints.iter().enumerate() {
             let ok = |s: &str| {
-                !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !s.starts_with('-')
+                !s.is_empty()
+                    && s.len() <= 63
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !s.starts_with('-')
             };
-            check.ensure(ok(&e.endpoint_name), format!("endpoints[{i}].endpoint_name"), "1 to 63 letters, digits and -");
-            check.ensure(ok(&e.endpoint_config_name), format!("endpoints[{i}].endpoint_config_name"), "1 to 63 letters, digits and -");
+            check.ensure(
+                ok(&e.endpoint_name),
+                format!("endpoints[{i}].endpoint_name"),
+                "1 to 63 letters, digits and -",
+            );
+            check.ensure(
+                ok(&e.endpoint_config_name),
+                format!("endpoints[{i}].endpoint_config_name"),
+                "1 to 63 letters, digits and -",
+            );
         }
         check.finish(|| ())?;
 
         let group = scope.add_resource("Group", ScheduleGroup::default());
         let dead_letter_queue = props.dead_letter_queue.then(|| {
-            let mut q = Queue::default();
-            q.message_retention_period = Some(1_209_600.into());
-            q.sqs_managed_sse_enabled = Some(true.into());
+            let q = Queue {
+                message_retention_period: Some(1_209_600.into()),
+                sqs_managed_sse_enabled: Some(true.into()),
+                ..Default::default()
+            };
             scope.add_resource("DeadLetterQueue", q)
         });
 
         let mut statements = Vec::new();
         if !props.node_groups.is_empty() {
             statements.push(
-                Statement::allow(["eks:UpdateNodegroupConfig"], props.node_groups.iter().map(SpotNodeGroup::arn))
-                    .sid("ScaleNodeGroups"),
+                Statement::allow(
+                    ["eks:UpdateNodegroupConfig"],
+                    props.node_groups.iter().map(SpotNodeGroup::arn),
+                )
+                .sid("ScaleNodeGroups"),
             );
         }
         if !props.endpoints.is_empty() {
             let arn = |kind: &str, name: &str| {
                 fns::sub::<String>(format!("arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/{}", name.to_lowercase()), [])
             };
-            let endpoints = props.endpoints.iter().map(|e| arn("endpoint", &e.endpoint_name));
-            let configs = props.endpoints.iter().map(|e| arn("endpoint-config", &e.endpoint_config_name));
+            let endpoints = props
+                .endpoints
+                .iter()
+                .map(|e| arn("endpoint", &e.endpoint_name));
+            let configs = props
+                .endpoints
+                .iter()
+                .map(|e| arn("endpoint-config", &e.endpoint_config_name));
             statements.push(
-                Statement::allow(["sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint"], endpoints.chain(configs).collect::<Vec<_>>())
-                    .sid("StopStartEndpoints"),
+                Statement::allow(
+                    ["sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint"],
+                    endpoints.chain(configs).collect::<Vec<_>>(),
+                )
+                .sid("StopStartEndpoints"),
             );
         }
         if let Some(q) = &dead_letter_queue {
             statements.push(Statement::allow(["sqs:SendMessage"], [q.arn()]).sid("DeadLetters"));
         }
-        let role = ServiceRole::new(&mut scope, "Role", "scheduler.amazonaws.com", PolicyDocument::new(statements));
+        let role = ServiceRole::new(
+            &mut scope,
+            "Role",
+            "scheduler.amazonaws.com",
+            PolicyDocument::new(statements),
+        );
 
-        let scheduler = Scheduler { hours: props.hours.clone(), group, role, dead_letter_queue };
+        let scheduler = Scheduler {
+            hours: props.hours.clone(),
+            group,
+            role,
+            dead_letter_queue,
+        };
         for ng in &props.node_groups {
             let s = ng.scaling();
             let name = ng.nodegroup_name().to_owned();
@@ -368,7 +460,15 @@ impl Scheduler {
             };
             let action = "arn:aws:scheduler:::aws-sdk:eks:updateNodegroupConfig";
             let mut ng_scope = scope.child(&name);
-            scheduler.add(&mut ng_scope, "Stop", &props, false, action, input(0, 0), format!("Scale {name} to zero"));
+            scheduler.add(
+                &mut ng_scope,
+                "Stop",
+                &props,
+                false,
+                action,
+                input(0, 0),
+                format!("Scale {name} to zero"),
+            );
             scheduler.add(
                 &mut ng_scope,
                 "Start",
@@ -376,7 +476,10 @@ impl Scheduler {
                 true,
                 action,
                 input(s.min, s.desired),
-                format!("Restore {name} to min {} / desired {} / max {}", s.min, s.desired, s.max),
+                format!(
+                    "Restore {name} to min {} / desired {} / max {}",
+                    s.min, s.desired, s.max
+                ),
             );
         }
         for e in &props.endpoints {
@@ -420,13 +523,20 @@ impl Scheduler {
             maximum_retry_attempts: Some(f64::from(props.retry_attempts).into()),
             maximum_event_age_in_seconds: Some(f64::from(props.max_event_age_seconds).into()),
         });
-        target.dead_letter_config = self.dead_letter_queue.as_ref().map(|q| {
-            let mut d = DeadLetterConfig::default();
-            d.arn = Some(q.arn());
-            d
-        });
-        let expression = if start { props.hours.start_expression() } else { props.hours.stop_expression() };
-        let mut schedule = Schedule::new(FlexibleTimeWindow::new(FlexibleTimeWindowMode::Off), expression, target);
+        target.dead_letter_config = self
+            .dead_letter_queue
+            .as_ref()
+            .map(|q| DeadLetterConfig { arn: Some(q.arn()) });
+        let expression = if start {
+            props.hours.start_expression()
+        } else {
+            props.hours.stop_expression()
+        };
+        let mut schedule = Schedule::new(
+            FlexibleTimeWindow::new(FlexibleTimeWindowMode::Off),
+            expression,
+            target,
+        );
         schedule.schedule_expression_timezone = Some(props.hours.time_zone.as_str().into());
         schedule.group_name = Some(self.group.ref_());
         schedule.state = Some(ScheduleState::Enabled.into());
@@ -451,6 +561,8 @@ impl Scheduler {
 
     /// The dead-letter queue's ARN, if any.
     pub fn dead_letter_queue_arn(&self) -> Option<Value> {
-        self.dead_letter_queue.as_ref().map(|q| q.arn().into_value())
+        self.dead_letter_queue
+            .as_ref()
+            .map(|q| q.arn().into_value())
     }
 }

@@ -11,11 +11,19 @@ pub(crate) struct Check<'p> {
 impl<'p> Check<'p> {
     /// Starts checking the construct at `path`.
     pub(crate) fn new(path: &'p ConstructPath) -> Self {
-        Check { path, violations: Violations::new() }
+        Check {
+            path,
+            violations: Violations::new(),
+        }
     }
 
     /// Records `message` for `field` unless `ok`.
-    pub(crate) fn ensure(&mut self, ok: bool, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn ensure(
+        &mut self,
+        ok: bool,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         if !ok {
             self.violations.push(self.path, field, message);
         }
@@ -36,7 +44,10 @@ impl<'p> Check<'p> {
         what: &str,
     ) {
         if value.len() < min || value.len() > max {
-            self.fail(field, format!("`{value}` must be {min} to {max} characters long"));
+            self.fail(
+                field,
+                format!("`{value}` must be {min} to {max} characters long"),
+            );
         } else if let Some(c) = value.chars().find(|c| !allowed(*c)) {
             self.fail(field, format!("`{value}` contains `{c}`; {what}"));
         }

@@ -37,14 +37,27 @@ pub struct CheckContext<'a> {
 impl CheckContext<'_> {
     /// `(logical id, type, properties)` of every resource, in logical id order.
     pub fn resources(&self) -> impl Iterator<Item = (&str, &str, &Json)> {
-        self.template["Resources"].as_object().into_iter().flatten().map(|(id, r)| {
-            (id.as_str(), r["Type"].as_str().unwrap_or_default(), &r["Properties"])
-        })
+        self.template["Resources"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(id, r)| {
+                (
+                    id.as_str(),
+                    r["Type"].as_str().unwrap_or_default(),
+                    &r["Properties"],
+                )
+            })
     }
 
     /// Resources of one type.
-    pub fn resources_of_type<'s>(&'s self, type_name: &'s str) -> impl Iterator<Item = (&'s str, &'s Json)> {
-        self.resources().filter(move |(_, t, _)| *t == type_name).map(|(id, _, p)| (id, p))
+    pub fn resources_of_type<'s>(
+        &'s self,
+        type_name: &'s str,
+    ) -> impl Iterator<Item = (&'s str, &'s Json)> {
+        self.resources()
+            .filter(move |(_, t, _)| *t == type_name)
+            .map(|(id, _, p)| (id, p))
     }
 }
 
@@ -169,7 +182,10 @@ struct ExportRequest {
 
 impl Synthesizer {
     fn new(app: App) -> Self {
-        Synthesizer { app, errors: Violations::new() }
+        Synthesizer {
+            app,
+            errors: Violations::new(),
+        }
     }
 
     fn run(mut self) -> Result<Assembly, Violations> {
@@ -194,7 +210,11 @@ impl Synthesizer {
                 (
                     s.name.as_str(),
                     Declared {
-                        resources: s.resources.iter().map(|(id, e)| (id.as_str(), e.schema)).collect(),
+                        resources: s
+                            .resources
+                            .iter()
+                            .map(|(id, e)| (id.as_str(), e.schema))
+                            .collect(),
                         parameters: s.parameters.keys().map(String::as_str).collect(),
                         conditions: s.conditions.keys().map(String::as_str).collect(),
                     },
@@ -222,7 +242,9 @@ impl Synthesizer {
         }
         for (stack, template) in stacks.iter().zip(templates.iter_mut()) {
             if let Some(requests) = exports.remove(&stack.name) {
-                let outputs = template.entry("Outputs").or_insert_with(|| Json::Object(Map::new()));
+                let outputs = template
+                    .entry("Outputs")
+                    .or_insert_with(|| Json::Object(Map::new()));
                 if let Json::Object(outputs) = outputs {
                     for (_, req) in requests {
                         outputs.insert(
@@ -249,7 +271,11 @@ impl Synthesizer {
             let stack = &stacks[i];
             let template = templates[i].take().unwrap_or_default();
             let mut text = serde_json::to_string_pretty(&template).map_err(|e| {
-                Violations::from(Violation::new(ConstructPath::root(&stack.name), "template", e.to_string()))
+                Violations::from(Violation::new(
+                    ConstructPath::root(&stack.name),
+                    "template",
+                    e.to_string(),
+                ))
             })?;
             text.push('\n');
             let file = format!("{}.template.json", stack.name);
@@ -268,7 +294,12 @@ impl Synthesizer {
                 sha256: hex_sha256(text.as_bytes()),
                 protected: stack.protected,
             });
-            out_stacks.push(SynthesizedStack { name: stack.name.clone(), file, template, text });
+            out_stacks.push(SynthesizedStack {
+                name: stack.name.clone(),
+                file,
+                template,
+                text,
+            });
         }
         let manifest = Manifest {
             version: 1,
@@ -277,15 +308,25 @@ impl Synthesizer {
             stacks: manifest_stacks,
             files: self.app.files.keys().cloned().collect(),
         };
-        Ok(Assembly { manifest, stacks: out_stacks, files: std::mem::take(&mut self.app.files), acknowledged })
+        Ok(Assembly {
+            manifest,
+            stacks: out_stacks,
+            files: std::mem::take(&mut self.app.files),
+            acknowledged,
+        })
     }
 
     fn check_stack_names(&mut self, stacks: &[Stack]) {
         let mut seen = BTreeSet::new();
         for s in stacks {
             let valid = s.name.len() <= 128
-                && s.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && s.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+                && s.name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                && s.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
             if !valid {
                 self.errors.push(
                     ConstructPath::root(&s.name),
@@ -294,14 +335,22 @@ impl Synthesizer {
                 );
             }
             if !seen.insert(s.name.as_str()) {
-                self.errors.push(ConstructPath::root(&s.name), "name", "two stacks share this name");
+                self.errors.push(
+                    ConstructPath::root(&s.name),
+                    "name",
+                    "two stacks share this name",
+                );
             }
         }
     }
 
     /// Topological order of stacks (dependencies first; ties in the order added).
     fn order(&mut self, stacks: &[Stack], deps: &[BTreeSet<String>]) -> Vec<usize> {
-        let index: HashMap<&str, usize> = stacks.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = stacks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
         for (i, d) in deps.iter().enumerate() {
             for name in d {
                 if !index.contains_key(name.as_str()) {
@@ -317,7 +366,10 @@ impl Synthesizer {
         let mut order = Vec::with_capacity(stacks.len());
         while order.len() < stacks.len() {
             let next = (0..stacks.len()).find(|&i| {
-                !done[i] && deps[i].iter().all(|d| index.get(d.as_str()).is_none_or(|&j| done[j]))
+                !done[i]
+                    && deps[i]
+                        .iter()
+                        .all(|d| index.get(d.as_str()).is_none_or(|&j| done[j]))
             });
             match next {
                 Some(i) => {
@@ -325,12 +377,17 @@ impl Synthesizer {
                     order.push(i);
                 }
                 None => {
-                    let cycle: Vec<&str> =
-                        (0..stacks.len()).filter(|&i| !done[i]).map(|i| stacks[i].name.as_str()).collect();
+                    let cycle: Vec<&str> = (0..stacks.len())
+                        .filter(|&i| !done[i])
+                        .map(|i| stacks[i].name.as_str())
+                        .collect();
                     self.errors.push(
                         ConstructPath::root(cycle[0]),
                         "dependencies",
-                        format!("stacks depend on each other in a cycle: {}", cycle.join(", ")),
+                        format!(
+                            "stacks depend on each other in a cycle: {}",
+                            cycle.join(", ")
+                        ),
                     );
                     order.extend((0..stacks.len()).filter(|&i| !done[i]));
                     break;
@@ -343,14 +400,26 @@ impl Synthesizer {
     fn run_checks(&mut self, stacks: &[Stack], templates: &[Json]) -> Vec<Acknowledged> {
         let mut acknowledged = Vec::new();
         for (stack, template) in stacks.iter().zip(templates) {
-            let ctx = CheckContext { app_tags: &self.app.tags, stack_tags: &stack.tags, stack: &stack.name, template };
+            let ctx = CheckContext {
+                app_tags: &self.app.tags,
+                stack_tags: &stack.tags,
+                stack: &stack.name,
+                template,
+            };
             for check in &self.app.checks {
                 let mut findings = Vec::new();
                 check.check(&ctx, &mut findings);
                 for f in findings {
                     let entry = stack.resources.get(&f.logical_id);
-                    let path = entry.map_or_else(|| ConstructPath::root(&stack.name).child(&f.logical_id), |e| e.path.clone());
-                    let ack = entry.and_then(|e| e.acknowledgements.iter().find(|(rule, _)| rule == check.rule()));
+                    let path = entry.map_or_else(
+                        || ConstructPath::root(&stack.name).child(&f.logical_id),
+                        |e| e.path.clone(),
+                    );
+                    let ack = entry.and_then(|e| {
+                        e.acknowledgements
+                            .iter()
+                            .find(|(rule, _)| rule == check.rule())
+                    });
                     match ack {
                         Some((_, reason)) => acknowledged.push(Acknowledged {
                             path: path.to_string(),
@@ -361,7 +430,11 @@ impl Synthesizer {
                         None => self.errors.push(
                             path,
                             f.field,
-                            format!("[{}] {} (acknowledge with a reason to accept it)", check.rule(), f.message),
+                            format!(
+                                "[{}] {} (acknowledge with a reason to accept it)",
+                                check.rule(),
+                                f.message
+                            ),
                         ),
                     }
                 }
@@ -392,7 +465,11 @@ impl Resolver<'_, '_> {
             t.insert("Description".into(), d.clone().into());
         }
         if !stack.parameters.is_empty() {
-            let params = stack.parameters.iter().map(|(k, p)| (k.clone(), p.to_json())).collect();
+            let params = stack
+                .parameters
+                .iter()
+                .map(|(k, p)| (k.clone(), p.to_json()))
+                .collect();
             t.insert("Parameters".into(), Json::Object(params));
         }
         if !stack.conditions.is_empty() {
@@ -428,7 +505,13 @@ impl Resolver<'_, '_> {
             }
             if let Some(c) = &o.condition {
                 if !self.declared[self.current].conditions.contains(c.as_str()) {
-                    self.error("Condition", format!("condition `{c}` is not declared in stack `{}`", self.current));
+                    self.error(
+                        "Condition",
+                        format!(
+                            "condition `{c}` is not declared in stack `{}`",
+                            self.current
+                        ),
+                    );
                 }
                 r.insert("Condition".into(), c.clone().into());
             }
@@ -481,10 +564,19 @@ impl Resolver<'_, '_> {
         t
     }
 
-    fn check_required(&mut self, entry: &crate::stack::ResourceEntry, props: &Json, required_tags: &[String]) {
+    fn check_required(
+        &mut self,
+        entry: &crate::stack::ResourceEntry,
+        props: &Json,
+        required_tags: &[String],
+    ) {
         for req in entry.schema.required {
             if props.get(*req).is_none() {
-                self.errors.push(&entry.path, *req, format!("{} requires property `{req}`", entry.schema.type_name));
+                self.errors.push(
+                    &entry.path,
+                    *req,
+                    format!("{} requires property `{req}`", entry.schema.type_name),
+                );
             }
         }
         if required_tags.is_empty() {
@@ -499,11 +591,21 @@ impl Resolver<'_, '_> {
                 .flatten()
                 .filter_map(|t| t["Key"].as_str())
                 .collect(),
-            TagFormat::Map(p) => props.get(p).and_then(Json::as_object).into_iter().flatten().map(|(k, _)| k.as_str()).collect(),
+            TagFormat::Map(p) => props
+                .get(p)
+                .and_then(Json::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.as_str())
+                .collect(),
         };
         for key in required_tags {
             if !present.contains(&key.as_str()) {
-                self.errors.push(&entry.path, "Tags", format!("taggable resource lacks required tag `{key}`"));
+                self.errors.push(
+                    &entry.path,
+                    "Tags",
+                    format!("taggable resource lacks required tag `{key}`"),
+                );
             }
         }
     }
@@ -513,9 +615,18 @@ impl Resolver<'_, '_> {
     }
 
     /// Whether `stack` declares `id` (a resource, or a parameter when `attribute` is None).
-    fn check_exists(&mut self, stack: &str, id: &str, attribute: Option<&str>, field: &str) -> bool {
+    fn check_exists(
+        &mut self,
+        stack: &str,
+        id: &str,
+        attribute: Option<&str>,
+        field: &str,
+    ) -> bool {
         let Some(decl) = self.declared.get(stack) else {
-            self.error(field, format!("references `{id}` in stack `{stack}`, which the app does not have"));
+            self.error(
+                field,
+                format!("references `{id}` in stack `{stack}`, which the app does not have"),
+            );
             return false;
         };
         match (decl.resources.get(id), attribute) {
@@ -533,8 +644,15 @@ impl Resolver<'_, '_> {
             (Some(_), _) => true,
             (None, None) if decl.parameters.contains(id) => true,
             (None, _) => {
-                let what = if attribute.is_some() { "Fn::GetAtt" } else { "Ref" };
-                self.error(field, format!("{what} to `{id}`, which does not exist in stack `{stack}`"));
+                let what = if attribute.is_some() {
+                    "Fn::GetAtt"
+                } else {
+                    "Ref"
+                };
+                self.error(
+                    field,
+                    format!("{what} to `{id}`, which does not exist in stack `{stack}`"),
+                );
                 false
             }
         }
@@ -550,10 +668,17 @@ impl Resolver<'_, '_> {
                 if let Some(sub) = map.get("Fn::Sub") {
                     self.check_sub(sub.clone());
                 }
-                if let Some(cond) = map.get("Fn::If").and_then(|a| a.get(0)).and_then(Json::as_str) {
+                if let Some(cond) = map
+                    .get("Fn::If")
+                    .and_then(|a| a.get(0))
+                    .and_then(Json::as_str)
+                {
                     if !self.declared[self.current].conditions.contains(cond) {
                         let cond = cond.to_owned();
-                        self.error(&self.path.clone(), format!("Fn::If on undeclared condition `{cond}`"));
+                        self.error(
+                            &self.path.clone(),
+                            format!("Fn::If on undeclared condition `{cond}`"),
+                        );
                     }
                 }
                 for (k, child) in map.iter_mut() {
@@ -579,10 +704,15 @@ impl Resolver<'_, '_> {
     /// `v` is `{"Ref": id}` or `{"Fn::GetAtt": [id, attr]}` whose target is in `stack`.
     fn resolve_reference(&mut self, v: &mut Json, stack: String) {
         let (id, attribute) = match v {
-            Json::Object(m) if m.contains_key("Ref") => (m["Ref"].as_str().unwrap_or_default().to_owned(), None),
+            Json::Object(m) if m.contains_key("Ref") => {
+                (m["Ref"].as_str().unwrap_or_default().to_owned(), None)
+            }
             Json::Object(m) => {
                 let a = &m["Fn::GetAtt"];
-                (a[0].as_str().unwrap_or_default().to_owned(), a[1].as_str().map(str::to_owned))
+                (
+                    a[0].as_str().unwrap_or_default().to_owned(),
+                    a[1].as_str().map(str::to_owned),
+                )
             }
             _ => return,
         };
@@ -591,7 +721,12 @@ impl Resolver<'_, '_> {
             return;
         }
         // Cross-stack: the target stack exports the value, this one imports it.
-        let suffix: String = attribute.as_deref().unwrap_or("Ref").chars().filter(char::is_ascii_alphanumeric).collect();
+        let suffix: String = attribute
+            .as_deref()
+            .unwrap_or("Ref")
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
         let output_id = format!("Export{id}{suffix}");
         let export_name = format!("{stack}:{id}:{suffix}");
         let value = match &attribute {
@@ -602,7 +737,11 @@ impl Resolver<'_, '_> {
             .entry(stack.clone())
             .or_default()
             .entry(output_id.clone())
-            .or_insert(ExportRequest { output_id, export_name: export_name.clone(), value });
+            .or_insert(ExportRequest {
+                output_id,
+                export_name: export_name.clone(),
+                value,
+            });
         self.deps.insert(stack);
         *v = json!({"Fn::ImportValue": export_name});
     }
@@ -612,7 +751,10 @@ impl Resolver<'_, '_> {
     fn check_sub(&mut self, sub: Json) {
         let (template, vars) = match &sub {
             Json::String(s) => (s.as_str(), None),
-            Json::Array(a) => (a.first().and_then(Json::as_str).unwrap_or_default(), a.get(1).and_then(Json::as_object)),
+            Json::Array(a) => (
+                a.first().and_then(Json::as_str).unwrap_or_default(),
+                a.get(1).and_then(Json::as_object),
+            ),
             _ => return,
         };
         let mut rest = template;
@@ -621,7 +763,10 @@ impl Resolver<'_, '_> {
             let Some(end) = after.find('}') else { break };
             let name = &after[..end];
             rest = &after[end + 1..];
-            if name.starts_with('!') || name.starts_with("AWS::") || vars.is_some_and(|v| v.contains_key(name)) {
+            if name.starts_with('!')
+                || name.starts_with("AWS::")
+                || vars.is_some_and(|v| v.contains_key(name))
+            {
                 continue;
             }
             let (id, attr) = match name.split_once('.') {
@@ -637,11 +782,16 @@ impl Resolver<'_, '_> {
 
 /// Merges stack tags into a resource's tag property; tags the resource sets itself win.
 fn apply_tags(props: &mut Json, format: TagFormat, tags: &Tags) {
-    let Some(obj) = props.as_object_mut() else { return };
+    let Some(obj) = props.as_object_mut() else {
+        return;
+    };
     match format {
         TagFormat::None => {}
         TagFormat::List(p) => {
-            let mut merged: BTreeMap<String, Json> = tags.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect();
+            let mut merged: BTreeMap<String, Json> = tags
+                .iter()
+                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                .collect();
             if let Some(Json::Array(own)) = obj.get(p) {
                 for t in own {
                     if let Some(k) = t["Key"].as_str() {
@@ -650,12 +800,18 @@ fn apply_tags(props: &mut Json, format: TagFormat, tags: &Tags) {
                 }
             }
             if !merged.is_empty() {
-                let list = merged.into_iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+                let list = merged
+                    .into_iter()
+                    .map(|(k, v)| json!({"Key": k, "Value": v}))
+                    .collect();
                 obj.insert(p.to_owned(), Json::Array(list));
             }
         }
         TagFormat::Map(p) => {
-            let mut merged: Map<String, Json> = tags.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect();
+            let mut merged: Map<String, Json> = tags
+                .iter()
+                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                .collect();
             if let Some(Json::Object(own)) = obj.get(p) {
                 merged.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
@@ -709,7 +865,11 @@ impl Assembly {
 
     /// Every output file as `(relative path, contents)`, manifest last.
     pub fn outputs(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = self.stacks.iter().map(|s| (s.file.clone(), s.text.clone())).collect();
+        let mut out: Vec<(String, String)> = self
+            .stacks
+            .iter()
+            .map(|s| (s.file.clone(), s.text.clone()))
+            .collect();
         out.extend(self.files.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut manifest = serde_json::to_string_pretty(&self.manifest).unwrap_or_default();
         manifest.push('\n');
@@ -734,7 +894,11 @@ impl Assembly {
         }
         if let Some(prev) = previous {
             let keep: BTreeSet<&str> = outputs.iter().map(|(k, _)| k.as_str()).collect();
-            let stale = prev.stacks.iter().map(|s| s.template.clone()).chain(prev.files.iter().cloned());
+            let stale = prev
+                .stacks
+                .iter()
+                .map(|s| s.template.clone())
+                .chain(prev.files.iter().cloned());
             for rel in stale {
                 if !keep.contains(rel.as_str()) {
                     let _ = std::fs::remove_file(dir.join(&rel));
@@ -749,13 +913,16 @@ impl Assembly {
         let outputs = self.outputs();
         let mut diffs: Vec<String> = outputs
             .iter()
-            .filter(|(rel, contents)| std::fs::read(dir.join(rel)).ok().as_deref() != Some(contents.as_bytes()))
+            .filter(|(rel, contents)| {
+                std::fs::read(dir.join(rel)).ok().as_deref() != Some(contents.as_bytes())
+            })
             .map(|(rel, _)| rel.clone())
             .collect();
         if let Ok(entries) = std::fs::read_dir(dir) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".template.json") && !outputs.iter().any(|(rel, _)| *rel == name) {
+                if name.ends_with(".template.json") && !outputs.iter().any(|(rel, _)| *rel == name)
+                {
                     diffs.push(format!("{name} (stale)"));
                 }
             }

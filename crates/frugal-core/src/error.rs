@@ -15,8 +15,16 @@ pub struct Violation {
 
 impl Violation {
     /// A violation at `path` / `field`.
-    pub fn new(path: impl fmt::Display, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Violation { path: path.to_string(), field: field.into(), message: message.into() }
+    pub fn new(
+        path: impl fmt::Display,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Violation {
+            path: path.to_string(),
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -37,7 +45,12 @@ impl Violations {
     }
 
     /// Records a violation at `path` / `field`.
-    pub fn push(&mut self, path: impl fmt::Display, field: impl Into<String>, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        path: impl fmt::Display,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.0.push(Violation::new(path, field, message));
     }
 

@@ -29,7 +29,8 @@ pub use error::{Violation, Violations};
 pub use manifest::{Manifest, StackManifest, MANIFEST_FILE};
 pub use resource::{ResourceSchema, ResourceType, TagFormat};
 pub use stack::{
-    ConstructPath, Output, Parameter, ParameterHandle, ParameterType, RemovalPolicy, ResourceHandle,
-    ResourceOptions, Scope, Stack, Tags, ACK_METADATA, MAX_RESOURCES_PER_STACK, PATH_METADATA,
+    ConstructPath, Output, Parameter, ParameterHandle, ParameterType, RemovalPolicy,
+    ResourceHandle, ResourceOptions, Scope, Stack, Tags, ACK_METADATA, MAX_RESOURCES_PER_STACK,
+    PATH_METADATA,
 };
 pub use value::{fns, Expr, Intrinsic, Literal, LogicalRef, Pseudo, Value};

@@ -134,7 +134,10 @@ impl ResourceHandle {
 
     /// `Fn::GetAtt` of an attribute; checked against the type's schema at synthesis.
     pub fn get_att(&self, attribute: &str) -> Expr<String> {
-        Expr::from_value(Value::intrinsic(Intrinsic::GetAtt(self.target.clone(), attribute.to_owned())))
+        Expr::from_value(Value::intrinsic(Intrinsic::GetAtt(
+            self.target.clone(),
+            attribute.to_owned(),
+        )))
     }
 
     /// `Fn::GetAtt` of `Arn`.
@@ -269,15 +272,24 @@ impl Parameter {
             m.insert("ConstraintDescription".into(), c.clone().into());
         }
         if let Some(v) = self.min_value {
-            m.insert("MinValue".into(), v.into());
+            m.insert("MinValue".into(), number(v));
         }
         if let Some(v) = self.max_value {
-            m.insert("MaxValue".into(), v.into());
+            m.insert("MaxValue".into(), number(v));
         }
         if self.no_echo {
             m.insert("NoEcho".into(), true.into());
         }
         serde_json::Value::Object(m)
+    }
+}
+
+/// A JSON number, whole values written as integers.
+fn number(v: f64) -> serde_json::Value {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        (v as i64).into()
+    } else {
+        v.into()
     }
 }
 
@@ -425,7 +437,12 @@ impl Stack {
                 "parameter declared twice",
             ));
         }
-        ParameterHandle { target: LogicalRef { stack: self.name.clone(), logical_id: name.to_owned() } }
+        ParameterHandle {
+            target: LogicalRef {
+                stack: self.name.clone(),
+                logical_id: name.to_owned(),
+            },
+        }
     }
 
     /// Declares a condition (use with `Fn::If` or [`ResourceOptions::condition`]).
@@ -452,9 +469,17 @@ impl Stack {
     fn add_entry(&mut self, path: ConstructPath, entry: ResourceEntry) -> String {
         let id = path.logical_id();
         if id.is_empty() {
-            self.errors.push(Violation::new(&path, "id", "the path gives an empty logical id"));
+            self.errors.push(Violation::new(
+                &path,
+                "id",
+                "the path gives an empty logical id",
+            ));
         } else if id.len() > 255 {
-            self.errors.push(Violation::new(&path, "id", "logical id longer than 255 characters"));
+            self.errors.push(Violation::new(
+                &path,
+                "id",
+                "logical id longer than 255 characters",
+            ));
         } else if let Some(existing) = self.resources.get(&id) {
             self.errors.push(Violation::new(
                 &path,
@@ -478,7 +503,10 @@ impl Scope<'_> {
     /// The scope of child `id`.
     pub fn child(&mut self, id: &str) -> Scope<'_> {
         let path = self.path.child(id);
-        Scope { stack: self.stack, path }
+        Scope {
+            stack: self.stack,
+            path,
+        }
     }
 
     /// This scope's path.
@@ -517,7 +545,9 @@ impl Scope<'_> {
         let properties = match serde_json::to_value(&properties) {
             Ok(v) => v,
             Err(e) => {
-                self.stack.errors.push(Violation::new(&path, "Properties", e.to_string()));
+                self.stack
+                    .errors
+                    .push(Violation::new(&path, "Properties", e.to_string()));
                 serde_json::Value::Object(Default::default())
             }
         };
@@ -530,7 +560,10 @@ impl Scope<'_> {
         };
         let logical_id = self.stack.add_entry(path.clone(), entry);
         ResourceHandle {
-            target: LogicalRef { stack: self.stack.name.clone(), logical_id },
+            target: LogicalRef {
+                stack: self.stack.name.clone(),
+                logical_id,
+            },
             type_name: R::SCHEMA.type_name,
             path,
         }
@@ -538,9 +571,16 @@ impl Scope<'_> {
 
     /// Acknowledges a policy rule for a resource of this stack, with the reason synth
     /// prints; without it a finding of that rule fails synthesis.
-    pub fn acknowledge(&mut self, resource: &ResourceHandle, rule: &str, reason: impl Into<String>) {
+    pub fn acknowledge(
+        &mut self,
+        resource: &ResourceHandle,
+        rule: &str,
+        reason: impl Into<String>,
+    ) {
         if let Some(entry) = self.stack.resources.get_mut(&resource.target.logical_id) {
-            entry.acknowledgements.push((rule.to_owned(), reason.into()));
+            entry
+                .acknowledgements
+                .push((rule.to_owned(), reason.into()));
         }
     }
 }

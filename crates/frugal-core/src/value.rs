@@ -136,10 +136,14 @@ impl Value {
                 None => Value::Float(n.as_f64().unwrap_or_default()),
             },
             serde_json::Value::String(s) => Value::String(s),
-            serde_json::Value::Array(a) => Value::List(a.into_iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => {
-                Value::Map(o.into_iter().map(|(k, v)| (k, Value::from_json(v))).collect())
+            serde_json::Value::Array(a) => {
+                Value::List(a.into_iter().map(Value::from_json).collect())
             }
+            serde_json::Value::Object(o) => Value::Map(
+                o.into_iter()
+                    .map(|(k, v)| (k, Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -181,7 +185,11 @@ impl From<serde_json::Value> for Value {
 }
 
 /// Serializes a single-key object `{name: value}`.
-fn single<S: Serializer, V: Serialize + ?Sized>(s: S, name: &str, value: &V) -> Result<S::Ok, S::Error> {
+fn single<S: Serializer, V: Serialize + ?Sized>(
+    s: S,
+    name: &str,
+    value: &V,
+) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_map(Some(1))?;
     m.serialize_entry(name, value)?;
     m.end()
@@ -226,14 +234,21 @@ impl Serialize for Intrinsic {
         match self {
             Intrinsic::Ref(r) => reference(s, "Ref", &r.logical_id, &r.stack),
             Intrinsic::Pseudo(p) => single(s, "Ref", p.name()),
-            Intrinsic::GetAtt(r, attr) => {
-                reference(s, "Fn::GetAtt", &Pair(r.logical_id.as_str(), attr.as_str()), &r.stack)
-            }
+            Intrinsic::GetAtt(r, attr) => reference(
+                s,
+                "Fn::GetAtt",
+                &Pair(r.logical_id.as_str(), attr.as_str()),
+                &r.stack,
+            ),
             Intrinsic::Sub(template, vars) if vars.is_empty() => single(s, "Fn::Sub", template),
             Intrinsic::Sub(template, vars) => single(s, "Fn::Sub", &Pair(template.as_str(), vars)),
             Intrinsic::Join(delim, values) => single(s, "Fn::Join", &Pair(delim.as_str(), values)),
-            Intrinsic::Select(index, list) => single(s, "Fn::Select", &Pair(&index.to_string(), list)),
-            Intrinsic::Split(delim, source) => single(s, "Fn::Split", &Pair(delim.as_str(), source)),
+            Intrinsic::Select(index, list) => {
+                single(s, "Fn::Select", &Pair(&index.to_string(), list))
+            }
+            Intrinsic::Split(delim, source) => {
+                single(s, "Fn::Split", &Pair(delim.as_str(), source))
+            }
             Intrinsic::If(cond, a, b) => single(s, "Fn::If", &Triple(cond, a, b)),
             Intrinsic::ImportValue(v) => single(s, "Fn::ImportValue", v),
             Intrinsic::GetAzs(v) => single(s, "Fn::GetAZs", v),
@@ -299,7 +314,10 @@ pub struct Expr<T> {
 impl<T> Expr<T> {
     /// Wraps an untyped value; the caller vouches that it yields a `T`.
     pub fn from_value(value: Value) -> Self {
-        Expr { value, kind: PhantomData }
+        Expr {
+            value,
+            kind: PhantomData,
+        }
     }
 
     /// The untyped value.
@@ -377,12 +395,16 @@ impl From<i32> for Expr<f64> {
 }
 impl<U, X: Into<Expr<U>>> From<Vec<X>> for Expr<Vec<Expr<U>>> {
     fn from(items: Vec<X>) -> Self {
-        Expr::from_value(Value::List(items.into_iter().map(|x| x.into().value).collect()))
+        Expr::from_value(Value::List(
+            items.into_iter().map(|x| x.into().value).collect(),
+        ))
     }
 }
 impl<U, X: Into<Expr<U>> + Clone, const N: usize> From<[X; N]> for Expr<Vec<Expr<U>>> {
     fn from(items: [X; N]) -> Self {
-        Expr::from_value(Value::List(items.into_iter().map(|x| x.into().value).collect()))
+        Expr::from_value(Value::List(
+            items.into_iter().map(|x| x.into().value).collect(),
+        ))
     }
 }
 
@@ -391,7 +413,10 @@ pub mod fns {
     use super::*;
 
     /// `Fn::Sub` with explicit variables (preferred: references stay typed and checked).
-    pub fn sub<T>(template: impl Into<String>, vars: impl IntoIterator<Item = (&'static str, Value)>) -> Expr<T> {
+    pub fn sub<T>(
+        template: impl Into<String>,
+        vars: impl IntoIterator<Item = (&'static str, Value)>,
+    ) -> Expr<T> {
         Expr::from_value(Value::intrinsic(Intrinsic::Sub(
             template.into(),
             vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
@@ -399,18 +424,30 @@ pub mod fns {
     }
 
     /// `Fn::Join`.
-    pub fn join(delimiter: impl Into<String>, parts: impl IntoIterator<Item = Value>) -> Expr<String> {
-        Expr::from_value(Value::intrinsic(Intrinsic::Join(delimiter.into(), parts.into_iter().collect())))
+    pub fn join(
+        delimiter: impl Into<String>,
+        parts: impl IntoIterator<Item = Value>,
+    ) -> Expr<String> {
+        Expr::from_value(Value::intrinsic(Intrinsic::Join(
+            delimiter.into(),
+            parts.into_iter().collect(),
+        )))
     }
 
     /// `Fn::Select` of one element of a list.
     pub fn select<T>(index: u32, list: Expr<Vec<Expr<T>>>) -> Expr<T> {
-        Expr::from_value(Value::intrinsic(Intrinsic::Select(index, list.into_value())))
+        Expr::from_value(Value::intrinsic(Intrinsic::Select(
+            index,
+            list.into_value(),
+        )))
     }
 
     /// `Fn::Split` of a string into a list.
     pub fn split(delimiter: impl Into<String>, source: Expr<String>) -> Expr<Vec<Expr<String>>> {
-        Expr::from_value(Value::intrinsic(Intrinsic::Split(delimiter.into(), source.into_value())))
+        Expr::from_value(Value::intrinsic(Intrinsic::Split(
+            delimiter.into(),
+            source.into_value(),
+        )))
     }
 
     /// `Fn::If` on a condition declared in the stack.
@@ -424,12 +461,16 @@ pub mod fns {
 
     /// `Fn::ImportValue` of an export by name.
     pub fn import_value<T>(export_name: Expr<String>) -> Expr<T> {
-        Expr::from_value(Value::intrinsic(Intrinsic::ImportValue(export_name.into_value())))
+        Expr::from_value(Value::intrinsic(Intrinsic::ImportValue(
+            export_name.into_value(),
+        )))
     }
 
     /// `Fn::GetAZs` for the stack's region.
     pub fn get_azs() -> Expr<Vec<Expr<String>>> {
-        Expr::from_value(Value::intrinsic(Intrinsic::GetAzs(Value::String(String::new()))))
+        Expr::from_value(Value::intrinsic(Intrinsic::GetAzs(Value::String(
+            String::new(),
+        ))))
     }
 
     /// A pseudo parameter.

@@ -2,8 +2,8 @@
 //! here (the generated AWS types live in `frugal-cfn`, which depends on this crate).
 
 use frugal_core::{
-    fns, App, Check, CheckContext, Expr, Finding, Output, Parameter, ParameterType, ResourceOptions,
-    ResourceSchema, ResourceType, TagFormat, Value,
+    fns, App, Check, CheckContext, Expr, Finding, Output, Parameter, ParameterType,
+    ResourceOptions, ResourceSchema, ResourceType, TagFormat, Value,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -76,7 +76,10 @@ fn dangling_ref_names_both_ends() {
     let mut stack = app.new_stack("Main");
     stack.root().add_resource(
         "Policy",
-        TopicPolicy { policy_document: json!({}).into(), topics: vec![ghost.ref_()].into() },
+        TopicPolicy {
+            policy_document: json!({}).into(),
+            topics: vec![ghost.ref_()].into(),
+        },
     );
     app.add_stack(stack);
     let err = errors_of(app);
@@ -92,13 +95,19 @@ fn get_att_of_unknown_attribute_fails_naming_both_ends() {
     let bucket = stack.root().add_resource("Data", Bucket::default());
     stack.root().add_resource(
         "Policy",
-        TopicPolicy { policy_document: json!({}).into(), topics: vec![bucket.get_att("Nope")].into() },
+        TopicPolicy {
+            policy_document: json!({}).into(),
+            topics: vec![bucket.get_att("Nope")].into(),
+        },
     );
     app.add_stack(stack);
     let err = errors_of(app);
     assert!(err.contains("Main/Policy"), "{err}");
     assert!(err.contains("`Data.Nope`"), "{err}");
-    assert!(err.contains("AWS::S3::Bucket has no attribute `Nope`"), "{err}");
+    assert!(
+        err.contains("AWS::S3::Bucket has no attribute `Nope`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -107,11 +116,17 @@ fn sub_reference_to_missing_resource_fails() {
     let mut stack = app.new_stack("Main");
     stack.root().add_resource(
         "Data",
-        Bucket { bucket_name: Some(fns::sub("${Missing}-data", [])), tags: None },
+        Bucket {
+            bucket_name: Some(fns::sub("${Missing}-data", [])),
+            tags: None,
+        },
     );
     app.add_stack(stack);
     let err = errors_of(app);
-    assert!(err.contains("Main/Data") && err.contains("`Missing`"), "{err}");
+    assert!(
+        err.contains("Main/Data") && err.contains("`Missing`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -122,7 +137,10 @@ fn duplicate_logical_ids_fail() {
     stack.root().add_resource("DataBucket", Bucket::default());
     app.add_stack(stack);
     let err = errors_of(app);
-    assert!(err.contains("logical id `DataBucket` is already used by `Main/Data-Bucket`"), "{err}");
+    assert!(
+        err.contains("logical id `DataBucket` is already used by `Main/Data-Bucket`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -139,7 +157,10 @@ fn logical_ids_are_readable_paths() {
     app.add_stack(stack);
     let asm = app.synth().expect("valid");
     let t = &asm.stacks[0].template;
-    assert_eq!(t["Resources"]["DataBucket"]["Metadata"]["frugal:path"], "Main/DataBucket/Resource");
+    assert_eq!(
+        t["Resources"]["DataBucket"]["Metadata"]["frugal:path"],
+        "Main/DataBucket/Resource"
+    );
 }
 
 #[test]
@@ -158,7 +179,10 @@ fn tags_reach_every_taggable_resource_and_no_other() {
     stack.root().add_resource("Nodes", Nodegroup::default());
     stack.root().add_resource(
         "Policy",
-        TopicPolicy { policy_document: json!({}).into(), topics: vec![bucket.ref_()].into() },
+        TopicPolicy {
+            policy_document: json!({}).into(),
+            topics: vec![bucket.ref_()].into(),
+        },
     );
     app.add_stack(stack);
     let asm = app.synth().expect("valid");
@@ -171,7 +195,10 @@ fn tags_reach_every_taggable_resource_and_no_other() {
             {"Key": "Project", "Value": "RetailForecast"}
         ])
     );
-    assert_eq!(r["Nodes"]["Properties"]["Tags"], json!({"Environment": "dev", "Project": "RetailForecast"}));
+    assert_eq!(
+        r["Nodes"]["Properties"]["Tags"],
+        json!({"Environment": "dev", "Project": "RetailForecast"})
+    );
     assert!(r["Policy"]["Properties"].get("Tags").is_none());
 }
 
@@ -183,7 +210,10 @@ fn missing_required_tag_fails() {
     stack.root().add_resource("Data", Bucket::default());
     app.add_stack(stack);
     let err = errors_of(app);
-    assert!(err.contains("Main/Data: Tags: taggable resource lacks required tag `Environment`"), "{err}");
+    assert!(
+        err.contains("Main/Data: Tags: taggable resource lacks required tag `Environment`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -214,13 +244,21 @@ fn cross_stack_reference_becomes_export_and_import_with_dependency() {
     let mut compute = app.new_stack("Compute");
     compute.root().add_resource(
         "Policy",
-        TopicPolicy { policy_document: json!({}).into(), topics: vec![bucket.arn()].into() },
+        TopicPolicy {
+            policy_document: json!({}).into(),
+            topics: vec![bucket.arn()].into(),
+        },
     );
     // Added before its dependency on purpose: the manifest must still order it after.
     app.add_stack(compute);
     app.add_stack(data);
     let asm = app.synth().expect("valid");
-    let names: Vec<&str> = asm.manifest.stacks.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = asm
+        .manifest
+        .stacks
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(names, ["Data", "Compute"]);
     assert_eq!(asm.manifest.stacks[1].dependencies, ["Data"]);
     let data_t = &asm.stack("Data").expect("data").template;
@@ -243,8 +281,20 @@ fn stack_cycle_fails() {
     let mut b = app.new_stack("B");
     let ba = a.root().add_resource("Bucket", Bucket::default());
     let bb = b.root().add_resource("Bucket", Bucket::default());
-    a.root().add_resource("P", TopicPolicy { policy_document: json!({}).into(), topics: vec![bb.ref_()].into() });
-    b.root().add_resource("P", TopicPolicy { policy_document: json!({}).into(), topics: vec![ba.ref_()].into() });
+    a.root().add_resource(
+        "P",
+        TopicPolicy {
+            policy_document: json!({}).into(),
+            topics: vec![bb.ref_()].into(),
+        },
+    );
+    b.root().add_resource(
+        "P",
+        TopicPolicy {
+            policy_document: json!({}).into(),
+            topics: vec![ba.ref_()].into(),
+        },
+    );
     app.add_stack(a);
     app.add_stack(b);
     assert!(errors_of(app).contains("cycle"));
@@ -264,8 +314,14 @@ fn resource_limit_is_enforced_unless_waived() {
         app.add_stack(s);
         app.synth()
     };
-    assert!(build(false).expect_err("limit").to_string().contains("CloudFormation allows 500"));
-    assert_eq!(build(true).expect("waived").manifest.stacks[0].resource_count, 501);
+    assert!(build(false)
+        .expect_err("limit")
+        .to_string()
+        .contains("CloudFormation allows 500"));
+    assert_eq!(
+        build(true).expect("waived").manifest.stacks[0].resource_count,
+        501
+    );
 }
 
 struct NoPublicNames;
@@ -276,7 +332,11 @@ impl Check for NoPublicNames {
     fn check(&self, ctx: &CheckContext<'_>, findings: &mut Vec<Finding>) {
         for (id, props) in ctx.resources_of_type("AWS::S3::Bucket") {
             if props.get("BucketName").is_some() {
-                findings.push(Finding { logical_id: id.into(), field: "BucketName".into(), message: "named".into() });
+                findings.push(Finding {
+                    logical_id: id.into(),
+                    field: "BucketName".into(),
+                    message: "named".into(),
+                });
             }
         }
     }
@@ -289,7 +349,13 @@ fn checks_fail_synth_unless_acknowledged_with_reason() {
         app.add_check(Box::new(NoPublicNames));
         let mut s = app.new_stack("Main");
         let mut root = s.root();
-        let b = root.add_resource("Data", Bucket { bucket_name: Some("x".into()), tags: None });
+        let b = root.add_resource(
+            "Data",
+            Bucket {
+                bucket_name: Some("x".into()),
+                tags: None,
+            },
+        );
         if ack {
             root.acknowledge(&b, "TEST-NAMED-BUCKET", "imported bucket keeps its name");
         }
@@ -297,7 +363,10 @@ fn checks_fail_synth_unless_acknowledged_with_reason() {
         app.synth()
     };
     let err = build(false).expect_err("unacknowledged").to_string();
-    assert!(err.contains("Main/Data: BucketName: [TEST-NAMED-BUCKET] named"), "{err}");
+    assert!(
+        err.contains("Main/Data: BucketName: [TEST-NAMED-BUCKET] named"),
+        "{err}"
+    );
     let asm = build(true).expect("acknowledged");
     assert_eq!(asm.acknowledged.len(), 1);
     assert_eq!(asm.acknowledged[0].reason, "imported bucket keeps its name");
@@ -311,11 +380,16 @@ fn small_app() -> App {
     s.set_description("A small stack");
     let env = s.add_parameter(
         "Env",
-        Parameter::new(ParameterType::String, "Environment").default_value("dev").value("dev"),
+        Parameter::new(ParameterType::String, "Environment")
+            .default_value("dev")
+            .value("dev"),
     );
     let b = s.root().add_resource_with(
         "Data",
-        Bucket { bucket_name: Some(fns::sub("data-${Env}-${AWS::AccountId}", [])), tags: None },
+        Bucket {
+            bucket_name: Some(fns::sub("data-${Env}-${AWS::AccountId}", [])),
+            tags: None,
+        },
         ResourceOptions::retain(),
     );
     s.root().add_resource(
@@ -325,7 +399,14 @@ fn small_app() -> App {
             topics: vec![b.ref_(), env.as_string()].into(),
         },
     );
-    s.add_output("BucketArn", Output { value: b.arn().into(), description: None, export_name: None });
+    s.add_output(
+        "BucketArn",
+        Output {
+            value: b.arn().into(),
+            description: None,
+            export_name: None,
+        },
+    );
     app.add_stack(s);
     app
 }
@@ -343,7 +424,10 @@ fn synthesis_is_byte_identical_and_recorded_in_manifest() {
     let t = &a.stacks[0].template;
     assert_eq!(t["Resources"]["Data"]["DeletionPolicy"], "Retain");
     assert_eq!(t["Resources"]["Data"]["UpdateReplacePolicy"], "Retain");
-    assert_eq!(t["Resources"]["Policy"]["Properties"]["Topics"], json!([{"Ref": "Data"}, {"Ref": "Env"}]));
+    assert_eq!(
+        t["Resources"]["Policy"]["Properties"]["Topics"],
+        json!([{"Ref": "Data"}, {"Ref": "Env"}])
+    );
     insta::assert_snapshot!(a.stacks[0].text);
 }
 
