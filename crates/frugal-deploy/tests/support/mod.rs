@@ -1,0 +1,144 @@
+//! Test support: a `moto_server` on a free loopback port, killed on drop.
+//!
+//! The server is found through `FRUGAL_MOTO_SERVER`, then `<workspace>/.venv/bin/moto_server`
+//! (what `cargo xtask test` installs), then `moto_server` on PATH. Without one the test
+//! fails: it never passes silently.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running moto server.
+pub struct Moto {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    log: PathBuf,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Where moto_server is, or a message saying how to get it.
+pub fn find_moto_server() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("FRUGAL_MOTO_SERVER") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("FRUGAL_MOTO_SERVER={} does not exist", p.display()))
+        };
+    }
+    let venv = workspace_root().join(".venv/bin/moto_server");
+    if venv.is_file() {
+        return Ok(venv);
+    }
+    on_path("moto_server").ok_or_else(|| {
+        "moto_server not found (FRUGAL_MOTO_SERVER, .venv/bin/moto_server, PATH); `cargo xtask test` installs it".to_owned()
+    })
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
+    l.local_addr().expect("local address").port()
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.")
+}
+
+impl Moto {
+    /// Starts moto_server on a free port and waits (at most 60 s) until it answers.
+    pub fn start() -> Moto {
+        let bin = find_moto_server().unwrap_or_else(|m| panic!("{m}"));
+        let port = free_port();
+        let log =
+            std::env::temp_dir().join(format!("frugal-moto-{}-{port}.log", std::process::id()));
+        let out = std::fs::File::create(&log).expect("create the moto log");
+        let err = out.try_clone().expect("clone the log handle");
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ACCOUNT_ID", "123456789012")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let mut moto = Moto { child, port, log };
+        let start = Instant::now();
+        while !answers(port) {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("moto_server exited ({status}): {}", moto.log_text());
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "moto_server did not answer within 60 s: {}",
+                moto.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `http://localhost:PORT` (moto reads staged template URLs only on `localhost`).
+    pub fn localhost_url(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// An SDK configuration pointing at this server.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .endpoint_url(self.url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "testing", "testing", None, None, "moto",
+                    ),
+                ),
+            )
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
