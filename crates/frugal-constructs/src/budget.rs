@@ -41,8 +41,12 @@ pub struct BudgetProps {
     pub emails: Vec<String>,
     /// Alerts; default: actual 80 %, actual 100 %, forecasted 100 %.
     pub alerts: Vec<Alert>,
-    /// Also publish alerts to an SNS topic this construct creates.
+    /// Also publish alerts to an SNS topic this construct creates (with a policy that
+    /// lets only AWS Budgets of this account publish).
     pub sns_topic: bool,
+    /// Publish alerts to a topic the app already has instead (its policy must let
+    /// `budgets.amazonaws.com` publish); excludes `sns_topic`.
+    pub existing_topic_arn: Option<Expr<String>>,
     /// The tag key whose value (taken from the stack's tags) scopes the budget.
     pub filter_tag: String,
 }
@@ -69,6 +73,7 @@ impl BudgetProps {
                 },
             ],
             sns_topic: true,
+            existing_topic_arn: None,
             filter_tag: "Project".to_owned(),
         }
     }
@@ -147,7 +152,12 @@ impl Budget {
             }
         }
         check.ensure(
-            !props.emails.is_empty() || props.sns_topic,
+            !(props.sns_topic && props.existing_topic_arn.is_some()),
+            "existing_topic_arn",
+            "either create a topic (sns_topic) or use an existing one, not both",
+        );
+        check.ensure(
+            !props.emails.is_empty() || props.sns_topic || props.existing_topic_arn.is_some(),
             "emails",
             "alerts need a subscriber: an e-mail address or the SNS topic",
         );
@@ -218,8 +228,12 @@ impl Budget {
             .into_iter()
             .map(|address| cfn::Subscriber::new(Expr::from_value(address), "EMAIL"))
             .collect();
-        if let Some(t) = &topic {
-            subscribers.push(cfn::Subscriber::new(t.ref_(), "SNS"));
+        if let Some(arn) = topic
+            .as_ref()
+            .map(ResourceHandle::ref_)
+            .or(props.existing_topic_arn.clone())
+        {
+            subscribers.push(cfn::Subscriber::new(arn, "SNS"));
         }
         let notifications = props
             .alerts

@@ -320,6 +320,9 @@ pub struct SchedulerProps {
     pub max_event_age_seconds: u32,
     /// Send invocations that still fail to an SQS dead-letter queue.
     pub dead_letter_queue: bool,
+    /// Put the schedules in a schedule group of their own (tagged like the app);
+    /// `false` uses the account's `default` group.
+    pub schedule_group: bool,
 }
 
 impl SchedulerProps {
@@ -332,6 +335,7 @@ impl SchedulerProps {
             retry_attempts: 3,
             max_event_age_seconds: 3600,
             dead_letter_queue: true,
+            schedule_group: true,
         }
     }
 }
@@ -350,7 +354,7 @@ impl SchedulerProps {
 #[derive(Clone, Debug)]
 pub struct Scheduler {
     hours: OfficeHours,
-    group: ResourceHandle,
+    group: Option<ResourceHandle>,
     role: ServiceRole,
     dead_letter_queue: Option<ResourceHandle>,
 }
@@ -391,7 +395,9 @@ impl Scheduler {
         }
         check.finish(|| ())?;
 
-        let group = scope.add_resource("Group", ScheduleGroup::default());
+        let group = props
+            .schedule_group
+            .then(|| scope.add_resource("Group", ScheduleGroup::default()));
         let dead_letter_queue = props.dead_letter_queue.then(|| {
             let q = Queue {
                 message_retention_period: Some(1_209_600.into()),
@@ -538,7 +544,7 @@ impl Scheduler {
             target,
         );
         schedule.schedule_expression_timezone = Some(props.hours.time_zone.as_str().into());
-        schedule.group_name = Some(self.group.ref_());
+        schedule.group_name = self.group.as_ref().map(ResourceHandle::ref_);
         schedule.state = Some(ScheduleState::Enabled.into());
         schedule.description = Some(description.into());
         scope.add_resource(id, schedule);
@@ -554,9 +560,11 @@ impl Scheduler {
         self.role.arn()
     }
 
-    /// The schedule group's name.
+    /// The schedule group's name (`default` when the schedules have no group of their own).
     pub fn group_name(&self) -> Expr<String> {
-        self.group.ref_()
+        self.group
+            .as_ref()
+            .map_or_else(|| "default".into(), ResourceHandle::ref_)
     }
 
     /// The dead-letter queue's ARN, if any.
