@@ -330,6 +330,13 @@ fn validate(check: &mut Check<'_>, props: &TieredBucketProps) {
             }
             previous = Some(*t);
         }
+        if let Some(exp) = tier.expire_after_days {
+            check.ensure(
+                exp >= 1,
+                format!("{field}.expire_after_days"),
+                "expiry takes at least 1 day",
+            );
+        }
         if let (Some(exp), Some(last)) = (tier.expire_after_days, tier.transitions.last()) {
             check.ensure(
                 exp > last.after_days,
@@ -468,11 +475,38 @@ fn prefix_id(prefix: &str) -> String {
     }
 }
 
+/// Longest id rendered (S3 takes 255 for lifecycle rules; Intelligent-Tiering
+/// configuration ids are kept as short as the other bucket configuration ids).
+const MAX_ID_LEN: usize = 64;
+
+/// Hands out ids unique within one list: a readable base, shortened to fit, with
+/// `-2`, `-3`, … appended when two bases collide (`raw/` and `raw-` both read `raw`).
+#[derive(Default)]
+struct UniqueIds(std::collections::BTreeSet<String>);
+
+impl UniqueIds {
+    fn take(&mut self, base: &str) -> String {
+        let base: String = base.chars().take(MAX_ID_LEN - 4).collect();
+        let mut id = base.clone();
+        let mut n = 2;
+        while !self.0.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
 fn render(props: &TieredBucketProps) -> cfn::Bucket {
     let mut rules = Vec::new();
+    let mut rule_ids = UniqueIds::default();
     for tier in &props.tiers {
         let mut rule = cfn::Rule::new(cfn::RuleStatus::Enabled);
-        rule.id = Some(format!("tier-{}", prefix_id(&tier.prefix)).into());
+        rule.id = Some(
+            rule_ids
+                .take(&format!("tier-{}", prefix_id(&tier.prefix)))
+                .into(),
+        );
         if !tier.prefix.is_empty() {
             rule.prefix = Some(tier.prefix.as_str().into());
         }
@@ -494,13 +528,14 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
     for e in &props.tag_expiries {
         let mut rule = cfn::Rule::new(cfn::RuleStatus::Enabled);
         rule.id = Some(
-            format!(
-                "expire-{}-{}-{}",
-                prefix_id(&e.prefix),
-                prefix_id(&e.key),
-                prefix_id(&e.value)
-            )
-            .into(),
+            rule_ids
+                .take(&format!(
+                    "expire-{}-{}-{}",
+                    prefix_id(&e.prefix),
+                    prefix_id(&e.key),
+                    prefix_id(&e.value)
+                ))
+                .into(),
         );
         if !e.prefix.is_empty() {
             rule.prefix = Some(e.prefix.as_str().into());
@@ -511,18 +546,19 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
     }
     if let Some(days) = props.abort_incomplete_uploads_after_days {
         let mut rule = cfn::Rule::new(cfn::RuleStatus::Enabled);
-        rule.id = Some("abort-incomplete-uploads".into());
+        rule.id = Some(rule_ids.take("abort-incomplete-uploads").into());
         rule.abort_incomplete_multipart_upload =
             Some(cfn::AbortIncompleteMultipartUpload::new(i64::from(days)));
         rules.push(rule);
     }
     if props.versioned {
         let mut rule = cfn::Rule::new(cfn::RuleStatus::Enabled);
-        rule.id = Some("expire-noncurrent-versions".into());
+        rule.id = Some(rule_ids.take("expire-noncurrent-versions").into());
         rule.noncurrent_version_expiration_in_days =
             Some(i64::from(props.noncurrent_expire_days).into());
         rules.push(rule);
     }
+    let mut archive_ids = UniqueIds::default();
     let archives: Vec<cfn::IntelligentTieringConfiguration> = props
         .tiers
         .iter()
@@ -542,7 +578,7 @@ fn render(props: &TieredBucketProps) -> cfn::Bucket {
                 ));
             }
             let mut conf = cfn::IntelligentTieringConfiguration::new(
-                format!("archive-{}", prefix_id(&tier.prefix)),
+                archive_ids.take(&format!("archive-{}", prefix_id(&tier.prefix))),
                 cfn::IntelligentTieringConfigurationStatus::Enabled,
                 tierings,
             );
