@@ -82,6 +82,9 @@ impl BudgetProps {
 /// A monthly cost budget over the resources carrying the app's tag, alerting by e-mail
 /// and through an SNS topic only AWS Budgets (of this account) may publish to.
 ///
+/// The budget itself carries the stack's tags as they are when it is created (set
+/// stack tags first).
+///
 /// ```
 /// use frugal_constructs::{Budget, BudgetProps};
 /// let mut app = frugal_core::App::new("demo");
@@ -257,6 +260,18 @@ impl Budget {
         )]));
         let mut budget = cfn::Budget::new(data);
         budget.notifications_with_subscribers = Some(notifications);
+        // The registry schema declares no tag property for budgets, so synthesis does
+        // not tag them; the budget carries the stack's tags (as they are now) itself.
+        budget.resource_tags = (!scope.tags().is_empty()).then(|| {
+            scope
+                .tags()
+                .iter()
+                .map(|(k, v)| cfn::ResourceTag {
+                    key: k.as_str().into(),
+                    value: Some(v.as_str().into()),
+                })
+                .collect()
+        });
         let resource = scope.add_resource("Resource", budget);
         if let Some(t) = &topic {
             scope.stack().add_output(
