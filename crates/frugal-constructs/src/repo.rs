@@ -169,18 +169,13 @@ fn validate(check: &mut Check<'_>, props: &PrunedRepoProps) {
         ok_chars,
         "repository names take lowercase letters, digits and . _ - /",
     );
-    let segments_ok = name.split('/').all(|seg| {
-        !seg.is_empty()
-            && seg.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && seg.ends_with(|c: char| c.is_ascii_alphanumeric())
-            && !seg.contains("..")
-            && !seg.contains("__")
-            && !seg.contains("--")
-    });
     check.ensure(
-        segments_ok,
+        name.split('/').all(is_name_segment),
         "name",
-        format!("`{name}`: each /-separated part must start and end with a letter or digit"),
+        format!(
+            "`{name}`: each /-separated part must start and end with a letter or digit, \
+             with `.`, `_`, `__` or hyphens between them"
+        ),
     );
     check.ensure(
         !props.rules.is_empty(),
@@ -218,6 +213,15 @@ fn validate(check: &mut Check<'_>, props: &PrunedRepoProps) {
                     format!("{field}.prefix"),
                     format!("`{prefix}` is one prefix; list several prefixes as separate rules"),
                 );
+                let one_prefix = !prefix.contains(',') && !prefix.contains(' ');
+                check.ensure(
+                    !one_prefix || (prefix.len() <= 128 && prefix.chars().all(is_tag_char)),
+                    format!("{field}.prefix"),
+                    format!(
+                        "`{prefix}` is not an image tag prefix: tags take at most 128 letters, \
+                         digits, `_`, `.` and `-` (no wildcards)"
+                    ),
+                );
                 if prefixes.contains(&prefix.as_str()) {
                     check.fail(format!("{field}.prefix"), format!("prefix `{prefix}` already has a rule"));
                 }
@@ -225,6 +229,24 @@ fn validate(check: &mut Check<'_>, props: &PrunedRepoProps) {
             }
         }
     }
+}
+
+/// One `/`-separated part of a repository name, as ECR's pattern has it: lowercase
+/// letters and digits, joined by `.`, `_`, `__` or a run of hyphens.
+fn is_name_segment(segment: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if !segment.starts_with(alnum) || !segment.ends_with(alnum) {
+        return false;
+    }
+    segment
+        .split(alnum)
+        .filter(|sep| !sep.is_empty())
+        .all(|sep| matches!(sep, "." | "_" | "__") || sep.chars().all(|c| c == '-'))
+}
+
+/// A character an image tag may hold.
+fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.-".contains(c)
 }
 
 /// Renders `rules` into ECR lifecycle policy JSON, priorities 1, 2, … in order.

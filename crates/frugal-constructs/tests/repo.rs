@@ -70,16 +70,18 @@ fn invalid_repository_names_are_rejected() {
             "each /-separated part must start and end with a letter or digit",
         ),
         (
-            "retail--api",
-            "each /-separated part must start and end with a letter or digit",
-        ),
-        (
-            "retail__api",
-            "each /-separated part must start and end with a letter or digit",
-        ),
-        (
             "retail..api",
             "each /-separated part must start and end with a letter or digit",
+        ),
+        ("retail._api", "with `.`, `_`, `__` or hyphens between them"),
+        (
+            "retail___api",
+            "with `.`, `_`, `__` or hyphens between them",
+        ),
+        ("retail-_api", "with `.`, `_`, `__` or hyphens between them"),
+        (
+            "retail/api.-v2",
+            "with `.`, `_`, `__` or hyphens between them",
         ),
     ];
     for (name, fragment) in cases {
@@ -170,6 +172,18 @@ fn each_invalid_rule_list_is_rejected_naming_path_and_field() {
             "rules[2].prefix",
             "prefix `prod` already has a rule",
         ),
+        (
+            "wildcard in a prefix",
+            vec![prefix("prod*", 3)],
+            "rules[0].prefix",
+            "`prod*` is not an image tag prefix: tags take at most 128 letters, digits, `_`, `.` and `-` (no wildcards)",
+        ),
+        (
+            "prefix longer than a tag",
+            vec![prefix(&"p".repeat(129), 3)],
+            "rules[0].prefix",
+            "is not an image tag prefix",
+        ),
     ];
     for (name, rules, field, fragment) in cases {
         eprintln!("case: {name}");
@@ -184,6 +198,8 @@ fn valid_defaults_pass() {
     build("mlops/retail-api", vec![keep_any(10)]).expect("namespaced name");
     build("ab", vec![untagged(1)]).expect("shortest name");
     build("a.b_c-d/e", vec![prefix("v1", 50)]).expect("every separator once");
+    // ECR's pattern joins parts with `.`, `_`, `__` or any run of hyphens.
+    build("retail__api/v--2", vec![prefix("v1", 5)]).expect("double underscore, hyphen runs");
     build(
         "retail",
         (0..50).map(|i| prefix(&format!("p{i}"), 1)).collect(),
