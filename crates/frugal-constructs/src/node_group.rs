@@ -497,9 +497,19 @@ fn is_label_name(s: &str) -> bool {
 
 fn is_label_key(s: &str) -> bool {
     match s.split_once('/') {
-        Some((prefix, name)) => !prefix.is_empty() && prefix.len() <= 253 && is_label_name(name),
+        Some((prefix, name)) => is_dns_subdomain(prefix) && is_label_name(name),
         None => is_label_name(s),
     }
+}
+
+/// A Kubernetes label key prefix: a DNS subdomain (lowercase letters, digits, `-` and
+/// `.`, starting and ending with a letter or digit, at most 253 characters).
+fn is_dns_subdomain(s: &str) -> bool {
+    let edge = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    s.len() <= 253
+        && s.starts_with(edge)
+        && s.ends_with(edge)
+        && s.chars().all(|c| edge(c) || c == '-' || c == '.')
 }
 
 fn is_label_value(s: &str) -> bool {

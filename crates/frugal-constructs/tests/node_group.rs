@@ -290,6 +290,30 @@ fn each_invalid_input_is_rejected_naming_path_and_field() {
             "label keys are `[prefix/]name`",
         ),
         (
+            "label key prefix in capitals",
+            |p| {
+                p.labels.insert("Example.COM/tier".into(), "api".into());
+            },
+            "labels.Example.COM/tier",
+            "label keys are `[prefix/]name`",
+        ),
+        (
+            "label key prefix with an underscore",
+            |p| {
+                p.labels.insert("example_org/tier".into(), "api".into());
+            },
+            "labels.example_org/tier",
+            "label keys are `[prefix/]name`",
+        ),
+        (
+            "label key with two slashes",
+            |p| {
+                p.labels.insert("example.com/a/b".into(), "api".into());
+            },
+            "labels.example.com/a/b",
+            "label keys are `[prefix/]name`",
+        ),
+        (
             "label value with a space",
             |p| {
                 p.labels.insert("app".into(), "retail api".into());
