@@ -116,6 +116,12 @@ fn each_invalid_input_is_rejected_naming_path_and_field() {
             "the same alert twice",
         ),
         (
+            "a new topic and an existing one",
+            |p| p.existing_topic_arn = Some("arn:aws:sns:eu-west-1:123456789012:alerts".into()),
+            "existing_topic_arn",
+            "either create a topic (sns_topic) or use an existing one, not both",
+        ),
+        (
             "no subscriber at all",
             |p| {
                 p.emails.clear();
@@ -168,6 +174,12 @@ fn valid_defaults_pass() {
     assert!(b.topic_arn().is_some());
     build(|p| p.emails.clear()).expect("the SNS topic alone is a subscriber");
     build(|p| p.sns_topic = false).expect("e-mail alone");
+    build(|p| {
+        p.emails.clear();
+        p.sns_topic = false;
+        p.existing_topic_arn = Some("arn:aws:sns:eu-west-1:123456789012:alerts".into());
+    })
+    .expect("an existing topic alone is a subscriber");
     build(|p| p.emails = (0..10).map(|i| format!("u{i}@example.com")).collect())
         .expect("10 addresses");
     build(|p| {
@@ -357,6 +369,29 @@ fn without_topic_only_email_subscribers_remain() {
             .map(String::as_str),
         Some("12.5")
     );
+}
+
+#[test]
+fn an_existing_topic_is_alerted_instead_of_a_new_one() {
+    let (app, stack) = app_and_stack();
+    let mut p = props();
+    p.sns_topic = false;
+    p.existing_topic_arn = Some("arn:aws:sns:eu-west-1:123456789012:alerts".into());
+    let assembly = synth_budget(app, stack, p);
+    let t = template(&assembly);
+    assert!(resources_of_type(t, "AWS::SNS::Topic").is_empty());
+    assert!(resources_of_type(t, "AWS::SNS::TopicPolicy").is_empty());
+    assert!(t.get("Outputs").is_none());
+    let b = &only(t, "AWS::Budgets::Budget")["Properties"];
+    for n in b["NotificationsWithSubscribers"].as_array().unwrap() {
+        assert_eq!(
+            n["Subscribers"],
+            json!([
+                {"Address": {"Ref": "MonthlyBudgetEmail1"}, "SubscriptionType": "EMAIL"},
+                {"Address": "arn:aws:sns:eu-west-1:123456789012:alerts", "SubscriptionType": "SNS"},
+            ])
+        );
+    }
 }
 
 #[test]

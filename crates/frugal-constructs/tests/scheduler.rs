@@ -446,6 +446,20 @@ fn without_dead_letter_queue_there_is_no_queue_and_no_sqs_permission() {
 }
 
 #[test]
+fn without_a_group_of_their_own_schedules_use_the_default_group() {
+    let b = synth_scheduler(|p| p.schedule_group = false);
+    assert!(resources_of_type(b.t(), "AWS::Scheduler::ScheduleGroup").is_empty());
+    for (id, s) in resources_of_type(b.t(), "AWS::Scheduler::Schedule") {
+        assert!(s["Properties"].get("GroupName").is_none(), "{id}");
+    }
+    let s = build(|p| p.schedule_group = false).unwrap();
+    assert_eq!(
+        serde_json::to_value(s.group_name()).unwrap(),
+        json!("default")
+    );
+}
+
+#[test]
 fn overnight_hours_stop_on_the_next_day() {
     let b = synth_scheduler(|p| {
         p.hours = OfficeHours {
