@@ -1,8 +1,8 @@
 //! The README's "Your own stack" example, kept compiling and true.
 
 use frugal_constructs::{
-    rules, Budget, BudgetProps, LogGroupName, PrefixTier, RetainedLogGroup, RetainedLogGroupProps, RetentionDays,
-    TieredBucket, TieredBucketProps,
+    rules, Budget, BudgetProps, LogGroupName, PrefixTier, RetainedLogGroup, RetainedLogGroupProps,
+    RetentionDays, TieredBucket, TieredBucketProps,
 };
 use frugal_core::App;
 
@@ -16,15 +16,20 @@ fn shop(archive_after_days: u32) -> Result<frugal_core::Assembly, frugal_core::V
     TieredBucket::new(
         &mut stack.root(),
         "Uploads",
-        TieredBucketProps::new("shop-uploads-dev")
-            .tier(PrefixTier::intelligent_tiering("images/", 0).with_archive(archive_after_days, 180)),
+        TieredBucketProps::new("shop-uploads-dev").tier(
+            PrefixTier::intelligent_tiering("images/", 0).with_archive(archive_after_days, 180),
+        ),
     )?;
     RetainedLogGroup::new(
         &mut stack.root(),
         "Api",
         RetainedLogGroupProps::new(LogGroupName::custom("/shop/api"), RetentionDays::TwoWeeks),
     )?;
-    Budget::new(&mut stack.root(), "Budget", BudgetProps::new(50.0, vec!["ops@example.com".into()]))?;
+    Budget::new(
+        &mut stack.root(),
+        "Budget",
+        BudgetProps::new(50.0, vec!["ops@example.com".into()]),
+    )?;
     app.add_stack(stack);
     app.synth()
 }
@@ -40,7 +45,9 @@ fn readme_example_synthesizes_what_it_says() {
 
 #[test]
 fn readme_error_example_is_the_real_message() {
-    let err = shop(30).expect_err("30 days is below the archive minimum").to_string();
+    let err = shop(30)
+        .expect_err("30 days is below the archive minimum")
+        .to_string();
     let readme = include_str!("../../README.md");
     let line = "  - Shop-Data/Uploads: tiers[0].archive.archive_after_days: ARCHIVE_ACCESS takes 90 to 730 days, not 30";
     assert!(err.contains(line), "{err}");

@@ -159,7 +159,7 @@ fn other_resource_types() {
     assert_eq!(
         to_json(&Budget::new(data)),
         json!({"Budget": {
-            "BudgetLimit": {"Amount": 10.0, "Unit": "USD"},
+            "BudgetLimit": {"Amount": 10, "Unit": "USD"},
             "BudgetType": "COST",
             "FilterExpression": {"Not": {}},
             "TimeUnit": "MONTHLY",
