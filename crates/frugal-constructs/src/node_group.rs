@@ -131,8 +131,8 @@ pub enum MaxUnavailable {
 /// Input of [`SpotNodeGroup`].
 #[derive(Clone, Debug)]
 pub struct SpotNodeGroupProps {
-    /// The EKS cluster's name.
-    pub cluster_name: String,
+    /// The EKS cluster's name: a literal (checked) or a parameter or import.
+    pub cluster_name: Expr<String>,
     /// The node group's name.
     pub nodegroup_name: String,
     /// Subnets (usually a list parameter).
@@ -160,7 +160,7 @@ pub struct SpotNodeGroupProps {
 impl SpotNodeGroupProps {
     /// A Spot node group with defaults: one node unavailable during updates, 20 GiB disks.
     pub fn new(
-        cluster_name: impl Into<String>,
+        cluster_name: impl Into<Expr<String>>,
         nodegroup_name: impl Into<String>,
         subnets: Expr<Vec<Expr<String>>>,
         instance_types: &[&str],
@@ -206,7 +206,7 @@ pub const SPOT_RULE: &str = "FRUGAL-SPOT";
 /// ```
 #[derive(Clone, Debug)]
 pub struct SpotNodeGroup {
-    cluster_name: String,
+    cluster_name: Expr<String>,
     nodegroup_name: String,
     scaling: Scaling,
     labels: BTreeMap<String, String>,
@@ -260,7 +260,7 @@ impl SpotNodeGroup {
             Capacity::OnDemand { .. } => cfn::NodegroupCapacityType::OnDemand,
         };
         let mut group =
-            cfn::Nodegroup::new(props.cluster_name.as_str(), role_arn, props.subnets.clone());
+            cfn::Nodegroup::new(props.cluster_name.clone(), role_arn, props.subnets.clone());
         group.nodegroup_name = Some(props.nodegroup_name.as_str().into());
         group.capacity_type = Some(capacity.into());
         group.instance_types = Some(
@@ -322,7 +322,7 @@ impl SpotNodeGroup {
     }
 
     /// The cluster's name.
-    pub fn cluster_name(&self) -> &str {
+    pub fn cluster_name(&self) -> &Expr<String> {
         &self.cluster_name
     }
 
@@ -349,13 +349,15 @@ impl SpotNodeGroup {
 
 fn validate(check: &mut Check<'_>, props: &SpotNodeGroupProps) {
     let name_chars = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    check.name(
-        "cluster_name",
-        &props.cluster_name,
-        (1, 100),
-        name_chars,
-        "cluster names take letters, digits, - and _",
-    );
+    if let Some(cluster) = props.cluster_name.as_value().as_str() {
+        check.name(
+            "cluster_name",
+            cluster,
+            (1, 100),
+            name_chars,
+            "cluster names take letters, digits, - and _",
+        );
+    }
     check.name(
         "nodegroup_name",
         &props.nodegroup_name,

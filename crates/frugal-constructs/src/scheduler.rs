@@ -456,13 +456,20 @@ impl Scheduler {
         for ng in &props.node_groups {
             let s = ng.scaling();
             let name = ng.nodegroup_name().to_owned();
-            let input = |min: u32, desired: u32| {
-                json!({
-                    "clusterName": ng.cluster_name(),
+            // The cluster name goes into the JSON text; a parameter or import is spliced
+            // in with Fn::Sub.
+            let cluster = ng.cluster_name().as_value();
+            let input = |min: u32, desired: u32| -> Expr<String> {
+                let text = json!({
+                    "clusterName": cluster.as_str().unwrap_or("${ClusterName}"),
                     "nodegroupName": name,
                     "scalingConfig": {"minSize": min, "maxSize": s.max, "desiredSize": desired},
                 })
-                .to_string()
+                .to_string();
+                match cluster.as_str() {
+                    Some(_) => text.into(),
+                    None => fns::sub(text, [("ClusterName", cluster.clone())]),
+                }
             };
             let action = "arn:aws:scheduler:::aws-sdk:eks:updateNodegroupConfig";
             let mut ng_scope = scope.child(&name);
@@ -496,7 +503,7 @@ impl Scheduler {
                 &props,
                 false,
                 "arn:aws:scheduler:::aws-sdk:sagemaker:deleteEndpoint",
-                json!({"EndpointName": e.endpoint_name}).to_string(),
+                json!({"EndpointName": e.endpoint_name}).to_string().into(),
                 format!("Delete endpoint {}", e.endpoint_name),
             );
             scheduler.add(
@@ -505,7 +512,9 @@ impl Scheduler {
                 &props,
                 true,
                 "arn:aws:scheduler:::aws-sdk:sagemaker:createEndpoint",
-                json!({"EndpointName": e.endpoint_name, "EndpointConfigName": e.endpoint_config_name}).to_string(),
+                json!({"EndpointName": e.endpoint_name, "EndpointConfigName": e.endpoint_config_name})
+                    .to_string()
+                    .into(),
                 format!("Recreate endpoint {} from {}", e.endpoint_name, e.endpoint_config_name),
             );
         }
@@ -520,11 +529,11 @@ impl Scheduler {
         props: &SchedulerProps,
         start: bool,
         action: &str,
-        input: String,
+        input: Expr<String>,
         description: String,
     ) {
         let mut target = Target::new(action, self.role.arn());
-        target.input = Some(input.into());
+        target.input = Some(input);
         target.retry_policy = Some(RetryPolicy {
             maximum_retry_attempts: Some(f64::from(props.retry_attempts).into()),
             maximum_event_age_in_seconds: Some(f64::from(props.max_event_age_seconds).into()),

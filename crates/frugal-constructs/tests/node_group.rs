@@ -65,13 +65,13 @@ fn each_invalid_input_is_rejected_naming_path_and_field() {
     let cases: &[Case] = &[
         (
             "empty cluster name",
-            |p| p.cluster_name.clear(),
+            |p| p.cluster_name = "".into(),
             "cluster_name",
             "must be 1 to 100 characters long",
         ),
         (
             "cluster name too long",
-            |p| p.cluster_name = "c".repeat(101),
+            |p| p.cluster_name = "c".repeat(101).into(),
             "cluster_name",
             "must be 1 to 100 characters long",
         ),
@@ -367,7 +367,10 @@ fn valid_defaults_pass_and_synthesize() {
             max: 5
         }
     );
-    assert_eq!(nodes.cluster_name(), "demo-cluster");
+    assert_eq!(
+        nodes.cluster_name().as_value().as_str(),
+        Some("demo-cluster")
+    );
     assert_eq!(nodes.nodegroup_name(), "demo-nodes");
     let assembly = synth(app, stack);
     assert!(

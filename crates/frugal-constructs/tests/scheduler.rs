@@ -605,3 +605,39 @@ proptest! {
         prop_assert!(try_synth(app, stack).is_ok());
     }
 }
+
+#[test]
+fn cluster_name_from_a_parameter_is_spliced_into_the_input_with_sub() {
+    let (app, mut stack) = app_and_stack();
+    let cluster = stack.add_parameter(
+        "ClusterName",
+        frugal_core::Parameter::new(frugal_core::ParameterType::String, "EKS cluster"),
+    );
+    let mut props = SpotNodeGroupProps::new(
+        cluster.as_string(),
+        "demo-nodes",
+        subnets(&mut stack),
+        &["t3.medium", "t3a.medium"],
+        SCALING,
+    );
+    props.cluster_name = cluster.as_string();
+    let ng = SpotNodeGroup::new(&mut stack.root(), "Nodes", props).expect("valid");
+    Scheduler::new(
+        &mut stack.root(),
+        "OffHours",
+        SchedulerProps::new(hours(), vec![ng]),
+    )
+    .expect("valid");
+    let asm = synth(app, stack);
+    let t = template(&asm);
+    assert_eq!(
+        resource(t, "Nodes")["Properties"]["ClusterName"],
+        json!({"Ref": "ClusterName"})
+    );
+    let stop = &resource(t, "OffHoursdemonodesStop")["Properties"]["Target"]["Input"];
+    let sub = &stop["Fn::Sub"];
+    let text: Json = serde_json::from_str(str_of(&sub[0], "Sub template")).expect("JSON input");
+    assert_eq!(text["clusterName"], "${ClusterName}");
+    assert_eq!(text["scalingConfig"]["desiredSize"], 0);
+    assert_eq!(sub[1]["ClusterName"], json!({"Ref": "ClusterName"}));
+}
