@@ -1,7 +1,5 @@
 //! `deploy`: change sets in dependency order, approval, execution with live events.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 use tokio::task::JoinSet;
 
@@ -259,7 +257,13 @@ fn parse_template(body: Option<String>) -> Option<Value> {
 }
 
 /// Gets the stack into a state a change set can start from.
-async fn settle_state(ctx: &Ctx, clients: &Clients, name: &str) -> Result<Option<cfn::StackInfo>> {
+async fn settle_state(
+    ctx: &Ctx,
+    clients: &Clients,
+    stack: &StackArtifact,
+) -> Result<Option<cfn::StackInfo>> {
+    let name = stack.name();
+    let paths = construct_paths(&stack.template);
     let mut info = cfn::describe_stack(&clients.cfn, name).await?;
     let state = classify(info.as_ref().map(|i| i.status.as_str()));
     if state == StackState::Busy && ctx.options.wait_busy {
@@ -269,7 +273,6 @@ async fn settle_state(ctx: &Ctx, clients: &Clients, name: &str) -> Result<Option
         ));
         let since = cfn::latest_event_id(&clients.cfn, name).await?;
         let progress = ctx.console.progress(name, 1);
-        let paths = BTreeMap::new();
         let watched = Watch {
             cfn: &clients.cfn,
             stack: name,
@@ -302,7 +305,6 @@ async fn settle_state(ctx: &Ctx, clients: &Clients, name: &str) -> Result<Option
         )
         .await?;
         let progress = ctx.console.progress(name, 1);
-        let paths = BTreeMap::new();
         let watched = Watch {
             cfn: &clients.cfn,
             stack: &i.id,
@@ -340,7 +342,7 @@ async fn settle_state(ctx: &Ctx, clients: &Clients, name: &str) -> Result<Option
 async fn prepare(ctx: &Ctx, stack: StackArtifact) -> Result<Prepared> {
     let name = stack.name().to_owned();
     let clients = ctx.session.clients(stack.manifest.region.as_deref());
-    let info = settle_state(ctx, &clients, &name).await?;
+    let info = settle_state(ctx, &clients, &stack).await?;
     let state = classify(info.as_ref().map(|i| i.status.as_str()));
     let create = matches!(state, StackState::Missing | StackState::Review);
     let deployed = if create {
@@ -637,7 +639,7 @@ async fn execute(ctx: &Ctx, p: Pending) -> Result<StackOutcome> {
         });
     }
     let found = failures(&watched.events, &paths);
-    let root = root_cause(&found).cloned();
+    let root = root_cause(&found).cloned().map(Box::new);
     ctx.console.line(format!("{name}: {}", watched.status));
     if !found.is_empty() {
         ctx.console.line(format!("{name}: resource failures:"));

@@ -271,7 +271,7 @@ async fn destroy_one(
         return Err(DeployError::StackFailed {
             stack: name,
             status: watched.status,
-            root_cause: root_cause(&found).cloned(),
+            root_cause: root_cause(&found).cloned().map(Box::new),
             failures: found,
         });
     }
@@ -354,7 +354,7 @@ pub async fn empty_bucket(clients: &Clients, bucket: &str) -> Result<usize> {
                 .quiet(true)
                 .build()
                 .map_err(|e| DeployError::Other(format!("purging {bucket}: {e}")))?;
-            clients
+            let out = clients
                 .s3
                 .delete_objects()
                 .bucket(bucket)
@@ -362,6 +362,14 @@ pub async fn empty_bucket(clients: &Clients, bucket: &str) -> Result<usize> {
                 .send()
                 .await
                 .map_err(|e| aws_error("DeleteObjects", e))?;
+            if let Some(e) = out.errors().first() {
+                return Err(DeployError::Other(format!(
+                    "purging bucket {bucket}: {} {}: {}",
+                    e.key().unwrap_or_default(),
+                    e.code().unwrap_or_default(),
+                    e.message().unwrap_or_default()
+                )));
+            }
             count += chunk.len();
         }
         if page.is_truncated() == Some(true) {

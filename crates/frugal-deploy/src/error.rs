@@ -68,7 +68,7 @@ pub enum DeployError {
         /// The status it settled in.
         status: String,
         /// The first real resource failure, if any was reported.
-        root_cause: Option<Failure>,
+        root_cause: Option<Box<Failure>>,
         /// Every resource failure reported during the operation, oldest first.
         failures: Vec<Failure>,
     },

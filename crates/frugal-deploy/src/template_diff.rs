@@ -122,7 +122,8 @@ fn is_intrinsic(m: &serde_json::Map<String, Value>) -> bool {
             .is_some_and(|k| k == "Ref" || k.starts_with("Fn::"))
 }
 
-/// Values whose changes are shown as one text diff, not split further.
+/// Values whose changes are shown as one text diff, not split further (objects and
+/// equal-length arrays are split by key and index).
 fn is_leaf(v: &Value) -> bool {
     match v {
         Value::Object(m) => is_intrinsic(m) || m.contains_key("Statement"),
@@ -149,6 +150,14 @@ fn diff_values(
                     format!("{path}/{k}")
                 };
                 diff_values(&p, o.get(k), n.get(k), out);
+            }
+            return;
+        }
+    }
+    if let (Some(Value::Array(o)), Some(Value::Array(n))) = (old, new) {
+        if o.len() == n.len() {
+            for (i, (ov, nv)) in o.iter().zip(n).enumerate() {
+                diff_values(&format!("{path}/{i}"), Some(ov), Some(nv), out);
             }
             return;
         }
@@ -475,7 +484,7 @@ fn short(v: Option<&Value>) -> Option<String> {
         Some(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => Some(v.to_string()),
         Some(v) => {
             let c = v.to_string();
-            (c.len() <= 60 && !v.get("Statement").is_some()).then_some(c)
+            (c.len() <= 60 && v.get("Statement").is_none()).then_some(c)
         }
     }
 }
@@ -648,9 +657,12 @@ mod tests {
             &schemas,
         );
         assert_eq!(d.resources[0].properties.len(), 1);
-        assert_eq!(d.resources[0].properties[0].path, "Properties/Policies");
+        assert_eq!(
+            d.resources[0].properties[0].path,
+            "Properties/Policies/0/PolicyDocument"
+        );
         let text = d.render(false);
-        assert!(text.contains("+             \"s3:PutObject\""), "{text}");
+        assert!(text.contains("        +         \"s3:PutObject\""), "{text}");
         assert!(
             text.contains("IAM broadening: R Policies/0/PolicyDocument: Allow s3:PutObject on *"),
             "{text}"

@@ -3,6 +3,14 @@
 //! The server is found through `FRUGAL_MOTO_SERVER`, then `<workspace>/.venv/bin/moto_server`
 //! (what `cargo xtask test` installs), then `moto_server` on PATH. Without one the test
 //! fails: it never passes silently.
+//!
+//! Gaps of moto 5.2.1 around change sets are filled for the server's lifetime (a
+//! `sitecustomize` on its `PYTHONPATH`): a stack created through a change set cannot import
+//! other stacks' exports; one created or updated through a change set registers neither
+//! its outputs nor its exports (so `Fn::ImportValue` fails with "No export named …" and
+//! deleting the exporting stack answers 500); and describing a deleted stack evaluates its
+//! outputs, which re-creates the resources they reference. Real CloudFormation does none
+//! of this.
 
 #![allow(dead_code)]
 
@@ -18,7 +26,58 @@ pub struct Moto {
     /// Its port on 127.0.0.1.
     pub port: u16,
     log: PathBuf,
+    shim: PathBuf,
 }
+
+/// Registers the exports of stacks that change sets create or update (see the module docs).
+const SHIM: &str = r#"
+try:
+    import moto.cloudformation.models as _m
+
+    _execute = _m.CloudFormationBackend.execute_change_set
+
+    def _execute_change_set(self, change_set_name, stack_name=None):
+        _execute(self, change_set_name, stack_name)
+        change_set = self.change_sets.get(change_set_name) or next(
+            (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
+        )
+        stack = change_set and self.stacks.get(change_set.stack_id)
+        if stack is not None:
+            # The stack's outputs were parsed from the empty template it was created with.
+            stack._parse_template()
+            stack.output_map = stack._create_output_map()
+            for export in stack.exports:
+                self.exports[export.name] = export
+
+    _m.CloudFormationBackend.execute_change_set = _execute_change_set
+
+    _create = _m.CloudFormationBackend.create_change_set
+
+    def _create_change_set(self, *args, **kwargs):
+        result = _create(self, *args, **kwargs)
+        # A CREATE change set's stack is made without the region's exports to import from.
+        for stack in self.stacks.values():
+            if stack.stack_id == result[1]:
+                stack.cross_stack_resources = self.exports
+                stack.resource_map.cross_stack_resources = self.exports
+        return result
+
+    _m.CloudFormationBackend.create_change_set = _create_change_set
+
+    _delete = _m.CloudFormationBackend.delete_stack
+
+    def _delete_stack(self, name_or_stack_id):
+        _delete(self, name_or_stack_id)
+        # Describing a deleted stack evaluates its outputs, which re-creates the resources
+        # they reference (a deleted bucket comes back): forget the outputs.
+        for stack in self.deleted_stacks.values():
+            stack.output_map = type(stack.output_map)(stack.resource_map, {}, stack.stack_id)
+
+    _m.CloudFormationBackend.delete_stack = _delete_stack
+except Exception as e:  # a moto without the gap, or renamed internals: run unpatched
+    import sys
+    print("frugal moto shim not applied:", e, file=sys.stderr)
+"#;
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -79,15 +138,34 @@ impl Moto {
             std::env::temp_dir().join(format!("frugal-moto-{}-{port}.log", std::process::id()));
         let out = std::fs::File::create(&log).expect("create the moto log");
         let err = out.try_clone().expect("clone the log handle");
+        let shim =
+            std::env::temp_dir().join(format!("frugal-moto-shim-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&shim).expect("create the shim dir");
+        std::fs::write(shim.join("sitecustomize.py"), SHIM).expect("write the shim");
+        let mut python_path = vec![shim.clone()];
+        python_path.extend(
+            std::env::var_os("PYTHONPATH")
+                .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ACCOUNT_ID", "123456789012")
+            .env(
+                "PYTHONPATH",
+                std::env::join_paths(python_path).expect("PYTHONPATH"),
+            )
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut moto = Moto { child, port, log };
+        let mut moto = Moto {
+            child,
+            port,
+            log,
+            shim,
+        };
         let start = Instant::now();
         while !answers(port) {
             if let Ok(Some(status)) = moto.child.try_wait() {
@@ -140,5 +218,6 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_dir_all(&self.shim);
     }
 }
