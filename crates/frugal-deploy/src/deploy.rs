@@ -550,8 +550,15 @@ async fn review(ctx: &Ctx, p: &Pending) -> Result<bool> {
             reasons,
         });
     }
-    for r in &reasons {
+    // IAM broadening is listed above; name the other reasons.
+    for r in reasons.iter().filter(|r| !r.starts_with("broadens IAM")) {
         console.line(format!("  ! {r}"));
+    }
+    if !p.broadening.is_empty() && ctx.options.approval != ApprovalLevel::Never {
+        console.line(format!(
+            "  ! broadens IAM permissions ({} grants listed above)",
+            p.broadening.len()
+        ));
     }
     let answer = console
         .ask(

@@ -662,7 +662,10 @@ mod tests {
             "Properties/Policies/0/PolicyDocument"
         );
         let text = d.render(false);
-        assert!(text.contains("        +         \"s3:PutObject\""), "{text}");
+        assert!(
+            text.contains("        +         \"s3:PutObject\""),
+            "{text}"
+        );
         assert!(
             text.contains("IAM broadening: R Policies/0/PolicyDocument: Allow s3:PutObject on *"),
             "{text}"
@@ -690,6 +693,23 @@ mod tests {
         );
         let fresh = diff_templates(None, &new, &schemas);
         assert_eq!(fresh.entries.len(), 2);
+    }
+
+    #[test]
+    fn registry_schemas_mark_create_only_properties() {
+        let bucket = |name: &str, days: u32| {
+            template(json!({
+                "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": name, "RetentionInDays": days}}
+            }))
+        };
+        let d = diff_templates(Some(&bucket("/a", 7)), &bucket("/a", 14), &crate::schema_of);
+        assert!(!d.resources[0].replacement);
+        let d = diff_templates(Some(&bucket("/a", 7)), &bucket("/b", 7), &crate::schema_of);
+        assert!(d.resources[0].replacement);
+        assert!(d.resources[0].loses_data());
+        assert!(d
+            .render(false)
+            .contains("[~] Properties/LogGroupName (requires replacement)"));
     }
 
     #[test]
