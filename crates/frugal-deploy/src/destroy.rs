@@ -268,6 +268,27 @@ async fn destroy_one(
     }
     if watched.status != "DELETE_COMPLETE" {
         let found = failures(&watched.events, &paths);
+        console.line(format!("{name}: {}", watched.status));
+        for f in &found {
+            console.line(format!("  {f}"));
+        }
+        if found
+            .iter()
+            .any(|f| f.reason.contains("not empty") || f.reason.contains("contains images"))
+        {
+            let way = if protected {
+                "empty it by hand (this stack is protected)"
+            } else {
+                "run again with --purge-data"
+            };
+            console.line(format!(
+                "{name}: a bucket or repository still holds data; {way}, then destroy again"
+            ));
+        } else {
+            console.line(format!(
+                "{name}: fix the cause, then run `frugal destroy {name}` again"
+            ));
+        }
         return Err(DeployError::StackFailed {
             stack: name,
             status: watched.status,

@@ -1006,13 +1006,22 @@ async fn ctrl_c_while_executing_stops_waiting_and_says_how_to_resume() {
 }
 
 #[tokio::test]
-async fn throttling_is_retried_with_backoff() {
+async fn throttling_and_unavailability_are_retried_with_backoff() {
     let app = App::new("throttle", false);
     let (s, throttled) = error(400, "Throttling", "Rate exceeded");
+    let unavailable = (
+        503,
+        format!(
+            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code>\
+             <Message>Service is unavailable. Please try again.</Message></Error>\
+             <RequestId>8f2c6d1e-3b4a-4c5d-9e6f-7a8b9c0d1e2f</RequestId></ErrorResponse>"
+        ),
+    );
     let describe = replay!(
         Client::describe_stacks,
         [
             (s, throttled.clone()),
+            unavailable,
             (s, throttled),
             stack("UPDATE_COMPLETE", None, false)
         ]
@@ -1035,7 +1044,7 @@ async fn throttling_is_retried_with_backoff() {
         .await
         .expect("diff");
     assert!(!report.has_differences(), "{:?}", console.captured());
-    assert_eq!(describe.num_calls(), 3);
+    assert_eq!(describe.num_calls(), 4);
     assert_eq!(get.num_calls(), 2);
 }
 
@@ -1066,4 +1075,206 @@ async fn expired_credentials_get_one_clear_line() {
     assert!(text.starts_with("AWS credentials have expired (ExpiredToken: The security token included in the request is expired)"), "{text}");
     assert!(text.contains("aws sso login"), "{text}");
     assert_eq!(describe.num_calls(), 1, "not retried");
+}
+
+#[tokio::test]
+async fn no_execute_leaves_the_change_set_for_review() {
+    let app = App::new("no-execute", false);
+    let describe = replay!(
+        Client::describe_stacks,
+        [stack("UPDATE_COMPLETE", None, false)]
+    );
+    let get = replay!(Client::get_template, [template_body("{}")]);
+    let create = replay!(Client::create_change_set, [change_set_created()]);
+    let describe_cs = replay!(
+        Client::describe_change_set,
+        [change_set(
+            "CREATE_COMPLETE",
+            None,
+            &modify(
+                "Logs",
+                "/retail/app",
+                "AWS::Logs::LogGroup",
+                "LogGroupName",
+                "Conditional",
+                "Conditionally"
+            )
+        )]
+    );
+    let execute = replay!(Client::execute_change_set, [empty("ExecuteChangeSet")]);
+    let delete_cs = replay!(Client::delete_change_set, [empty("DeleteChangeSet")]);
+    let session = session(&[&describe, &get, &create, &describe_cs, &execute, &delete_cs]);
+    let console = Console::capture(None);
+    let opts = DeployOptions {
+        execute: false,
+        ..options()
+    };
+    let report = frugal_deploy::deploy(&session, &app.assembly(), &opts, &console, &Cancel::new())
+        .await
+        .expect("deploy");
+    assert_eq!(
+        report.stacks,
+        [(
+            STACK.to_owned(),
+            StackOutcome::ChangeSetCreated {
+                id: CHANGE_SET_ID.into()
+            }
+        )]
+    );
+    assert_eq!((execute.num_calls(), delete_cs.num_calls()), (0, 0));
+    let lines = console.captured().join("\n");
+    assert!(
+        lines.contains(
+            "modify  AWS::Logs::LogGroup Logs (Storage/Logs/Resource) replacement: conditional"
+        ),
+        "{lines}"
+    );
+    assert!(
+        lines.contains(&format!(
+            "aws cloudformation execute-change-set --change-set-name {CHANGE_SET_ID}"
+        )),
+        "{lines}"
+    );
+}
+
+fn stack_resources() -> (u16, String) {
+    let member = |logical: &str, physical: &str, ty: &str| {
+        format!(
+            "<member><StackId>{STACK_ID}</StackId><StackName>{STACK}</StackName>\
+             <LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{physical}</PhysicalResourceId>\
+             <ResourceType>{ty}</ResourceType><Timestamp>2024-12-03T09:00:00.000Z</Timestamp>\
+             <ResourceStatus>CREATE_COMPLETE</ResourceStatus>\
+             <DriftInformation><StackResourceDriftStatus>NOT_CHECKED</StackResourceDriftStatus></DriftInformation></member>"
+        )
+    };
+    (
+        200,
+        format!(
+            "<DescribeStackResourcesResponse xmlns=\"{NS}\"><DescribeStackResourcesResult><StackResources>{}{}\
+             </StackResources></DescribeStackResourcesResult>{}</DescribeStackResourcesResponse>",
+            member("DataBucket", "retail-data", "AWS::S3::Bucket"),
+            member("Logs", "/retail/app", "AWS::Logs::LogGroup"),
+            request_id()
+        ),
+    )
+}
+
+#[tokio::test]
+async fn destroy_failure_names_the_bucket_and_the_way_out() {
+    let app = App::new("destroy-fails", false);
+    let evs: Vec<Ev<'static>> = vec![
+        (0, STACK, STACK_ID, S, "UPDATE_COMPLETE", ""),
+        (2, STACK, STACK_ID, S, "DELETE_IN_PROGRESS", "User Initiated"),
+        (3, "Logs", "/retail/app", "AWS::Logs::LogGroup", "DELETE_COMPLETE", ""),
+        (
+            4,
+            "DataBucket",
+            "retail-data",
+            "AWS::S3::Bucket",
+            "DELETE_FAILED",
+            "Resource handler returned message: \"The bucket you tried to delete is not empty (Service: S3, Status Code: 409, Request ID: 9XQ4W1T0R5Y7Z2A3, Extended Request ID: null)\" (RequestToken: 7c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f, HandlerErrorCode: GeneralServiceException)",
+        ),
+        (5, STACK, STACK_ID, S, "DELETE_FAILED", "The following resource(s) failed to delete: [DataBucket]. "),
+    ];
+    let describe = replay!(
+        Client::describe_stacks,
+        [
+            stack("UPDATE_COMPLETE", None, false),
+            stack("DELETE_IN_PROGRESS", None, false),
+            stack("DELETE_FAILED", None, false)
+        ]
+    );
+    let get = replay!(Client::get_template, [template_body(TEMPLATE)]);
+    let resources = replay!(Client::describe_stack_resources, [stack_resources()]);
+    let stack_events = replay!(
+        Client::describe_stack_events,
+        [events(&evs[..1]), events(&evs)]
+    );
+    let delete = replay!(Client::delete_stack, [empty("DeleteStack")]);
+    let session = session(&[&describe, &get, &resources, &stack_events, &delete]);
+    let console = Console::capture(Some(vec![STACK.into()]));
+    let opts = frugal_deploy::DestroyOptions {
+        stacks: vec![STACK.into()],
+        poll: PollConfig::immediate(),
+        ..Default::default()
+    };
+
+    let err = frugal_deploy::destroy(&session, &app.assembly(), &opts, &console, &Cancel::new())
+        .await
+        .unwrap_err();
+
+    let DeployError::StackFailed {
+        status, root_cause, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(status, "DELETE_FAILED");
+    assert!(root_cause
+        .as_ref()
+        .is_some_and(|r| r.logical_id == "DataBucket" && r.reason.contains("is not empty")));
+    assert_eq!(delete.num_calls(), 1);
+    let lines = console.captured().join("\n");
+    assert!(
+        lines.contains("Storage (UPDATE_COMPLETE): 2 resources will be deleted, 0 retained"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("  delete  AWS::S3::Bucket DataBucket (Storage/Data/Bucket) = retail-data"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("Type the stack name (Storage) to destroy it:"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains(
+            "Storage: a bucket or repository still holds data; run again with --purge-data"
+        ),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn destroy_refuses_a_stack_protected_in_aws_and_a_wrong_name() {
+    let app = App::new("destroy-protected", false);
+    let describe = replay!(
+        Client::describe_stacks,
+        [stack("UPDATE_COMPLETE", None, true)]
+    );
+    let get = replay!(Client::get_template, [template_body(TEMPLATE)]);
+    let resources = replay!(Client::describe_stack_resources, [stack_resources()]);
+    let delete = replay!(Client::delete_stack, [empty("DeleteStack")]);
+    let session1 = session(&[&describe, &get, &resources, &delete]);
+    let opts = frugal_deploy::DestroyOptions {
+        stacks: vec![STACK.into()],
+        yes: true,
+        ..Default::default()
+    };
+    let err = frugal_deploy::destroy(
+        &session1,
+        &app.assembly(),
+        &opts,
+        &Console::capture(None),
+        &Cancel::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, DeployError::Protected { .. }), "{err:?}");
+
+    let describe = replay!(
+        Client::describe_stacks,
+        [stack("UPDATE_COMPLETE", None, false)]
+    );
+    let session2 = session(&[&describe, &get, &resources, &delete]);
+    let opts = frugal_deploy::DestroyOptions {
+        stacks: vec![STACK.into()],
+        ..Default::default()
+    };
+    let console = Console::capture(Some(vec!["Storag".into()]));
+    let err = frugal_deploy::destroy(&session2, &app.assembly(), &opts, &console, &Cancel::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeployError::Declined { .. }), "{err:?}");
+    assert_eq!(delete.num_calls(), 0);
 }

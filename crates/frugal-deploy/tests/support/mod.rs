@@ -98,7 +98,7 @@ pub fn find_moto_server() -> Result<PathBuf, String> {
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(format!("FRUGAL_MOTO_SERVER={} does not exist", p.display()))
+            Err(format!("FRUGAL_MOTO_SERVER={} does not exist; `cargo xtask test` installs moto_server and sets it", p.display()))
         };
     }
     let venv = workspace_root().join(".venv/bin/moto_server");
