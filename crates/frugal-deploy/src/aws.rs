@@ -184,13 +184,17 @@ where
             DeployError::NoCredentials(format!("{c}: {}", message.unwrap_or_default()))
         }
         (SdkError::ConstructionFailure(_) | SdkError::DispatchFailure(_), _) => {
-            let chain = source_chain(&err);
+            // One line: the chain's messages, whitespace (the provider list's newlines) collapsed.
+            let chain = source_chain(&err)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             let lower = chain.to_lowercase();
-            if lower.contains("expired")
+            let expired = lower.contains("expired")
                 && (lower.contains("token")
                     || lower.contains("credential")
-                    || lower.contains("sso"))
-            {
+                    || lower.contains("sso"));
+            if expired || lower.contains("sso token") {
                 DeployError::ExpiredCredentials(chain)
             } else if lower.contains("credentials") || lower.contains("identity") {
                 DeployError::NoCredentials(chain)
