@@ -2,6 +2,7 @@
 //! commands that talk to AWS run the `frugal` binary of `frugal-deploy` so that
 //! synthesizing never compiles the AWS SDK.
 
+mod cost;
 mod synth;
 mod test;
 mod venv;
@@ -35,6 +36,8 @@ enum Cmd {
     },
     /// Run every check and test: fmt, clippy, cargo test, synth --check, cfn-lint, actionlint.
     Test,
+    /// Monthly cost before and after the cost controls, computed from the synthesized app.
+    Cost(cost::CostArgs),
     /// Regenerate the typed CloudFormation resources from crates/frugal-cfn/schemas.
     Codegen,
     /// Synthesize, then deploy stacks through CloudFormation change sets.
@@ -73,6 +76,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Cmd::Synth { check, out } => synth::run(&root.join(out), check),
         Cmd::Test => test::run(&root),
+        Cmd::Cost(args) => cost::run(args),
         Cmd::Codegen => {
             let n = frugal_codegen::run(&root).context("generating resource types")?;
             println!("generated {n} files into crates/frugal-cfn/src/generated");
