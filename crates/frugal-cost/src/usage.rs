@@ -101,8 +101,8 @@ pub struct NodeGroupUsage {
     /// Nodes running while the group is up (default: the template's DesiredSize).
     #[serde(default)]
     pub nodes: Option<f64>,
-    /// EBS type of the nodes' root volumes (default `gp2`, the managed node group
-    /// default without a launch template).
+    /// EBS type of the nodes' root volumes (default `gp2`, Infracost's assumption for
+    /// node groups without a launch template).
     #[serde(default)]
     pub root_volume_type: Option<String>,
 }
