@@ -244,12 +244,17 @@ impl Cancel {
         }
     }
 
-    /// Cancels on Ctrl-C (spawns a task; needs a Tokio runtime with signals).
+    /// Cancels on Ctrl-C; a second Ctrl-C exits at once with status 130 (spawns a task;
+    /// needs a Tokio runtime with signals).
     pub fn on_ctrl_c(&self) {
         let me = self.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 me.cancel();
+                eprintln!("stopping at the next safe point (Ctrl-C again to quit now)");
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
             }
         });
     }

@@ -66,7 +66,7 @@ enum Command {
         /// Wait for a stack busy in another operation, then deploy.
         #[arg(long)]
         wait: bool,
-        /// Bucket for templates over 51,200 bytes (default frugal-staging-<account>-<region>).
+        /// Bucket for templates over 51,200 bytes (default frugal-staging-ACCOUNT-REGION).
         #[arg(long)]
         staging_bucket: Option<String>,
         #[command(flatten)]
