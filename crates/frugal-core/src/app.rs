@@ -189,7 +189,18 @@ impl Synthesizer {
     }
 
     fn run(mut self) -> Result<Assembly, Violations> {
-        let stacks = std::mem::take(&mut self.app.stacks);
+        let mut stacks = std::mem::take(&mut self.app.stacks);
+        // Properties move into the templates instead of being copied (12,000 resources
+        // must stay well under 100 MB).
+        let mut properties: Vec<Vec<Json>> = stacks
+            .iter_mut()
+            .map(|s| {
+                s.resources
+                    .values_mut()
+                    .map(|e| std::mem::take(&mut e.properties))
+                    .collect()
+            })
+            .collect();
         self.check_stack_names(&stacks);
         for s in &stacks {
             self.errors.0.extend(s.errors.iter().cloned());
@@ -225,7 +236,7 @@ impl Synthesizer {
         let mut templates: Vec<Map<String, Json>> = Vec::with_capacity(stacks.len());
         let mut dependencies: Vec<BTreeSet<String>> = Vec::with_capacity(stacks.len());
         let mut exports: HashMap<String, BTreeMap<String, ExportRequest>> = HashMap::new();
-        for stack in &stacks {
+        for (stack, properties) in stacks.iter().zip(properties.iter_mut()) {
             let mut deps: BTreeSet<String> = stack.explicit_dependencies.iter().cloned().collect();
             let mut resolver = Resolver {
                 declared: &declared,
@@ -236,7 +247,8 @@ impl Synthesizer {
                 path: String::new(),
                 location: ConstructPath::root(&stack.name),
             };
-            let template = resolver.template(stack, &self.app.required_tags);
+            let template =
+                resolver.template(stack, std::mem::take(properties), &self.app.required_tags);
             dependencies.push(deps);
             templates.push(template);
         }
@@ -308,11 +320,20 @@ impl Synthesizer {
             stacks: manifest_stacks,
             files: self.app.files.keys().cloned().collect(),
         };
+        let mut manifest_text = serde_json::to_string_pretty(&manifest).map_err(|e| {
+            Violations::from(Violation::new(
+                ConstructPath::root(&self.app.name),
+                "manifest",
+                e.to_string(),
+            ))
+        })?;
+        manifest_text.push('\n');
         Ok(Assembly {
             manifest,
             stacks: out_stacks,
             files: std::mem::take(&mut self.app.files),
             acknowledged,
+            manifest_text,
         })
     }
 
@@ -458,7 +479,12 @@ struct Resolver<'a, 'd> {
 }
 
 impl Resolver<'_, '_> {
-    fn template(&mut self, stack: &Stack, required_tags: &[String]) -> Map<String, Json> {
+    fn template(
+        &mut self,
+        stack: &Stack,
+        properties: Vec<Json>,
+        required_tags: &[String],
+    ) -> Map<String, Json> {
         let mut t = Map::new();
         t.insert("AWSTemplateFormatVersion".into(), "2010-09-09".into());
         if let Some(d) = &stack.description {
@@ -484,11 +510,10 @@ impl Resolver<'_, '_> {
             t.insert("Conditions".into(), Json::Object(conds));
         }
         let mut resources = Map::new();
-        for (id, entry) in &stack.resources {
+        for ((id, entry), mut props) in stack.resources.iter().zip(properties) {
             self.location = entry.path.clone();
             let mut r = Map::new();
             r.insert("Type".into(), entry.schema.type_name.into());
-            let mut props = entry.properties.clone();
             apply_tags(&mut props, entry.schema.tagging, &stack.tags);
             self.check_required(entry, &props, required_tags);
             self.path = "Properties".into();
@@ -855,6 +880,8 @@ pub struct Assembly {
     pub files: BTreeMap<String, String>,
     /// Acknowledged policy findings, for synth to print.
     pub acknowledged: Vec<Acknowledged>,
+    /// The manifest as written.
+    pub manifest_text: String,
 }
 
 impl Assembly {
@@ -864,16 +891,14 @@ impl Assembly {
     }
 
     /// Every output file as `(relative path, contents)`, manifest last.
-    pub fn outputs(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = self
+    pub fn outputs(&self) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = self
             .stacks
             .iter()
-            .map(|s| (s.file.clone(), s.text.clone()))
+            .map(|s| (s.file.as_str(), s.text.as_str()))
             .collect();
-        out.extend(self.files.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let mut manifest = serde_json::to_string_pretty(&self.manifest).unwrap_or_default();
-        manifest.push('\n');
-        out.push((MANIFEST_FILE.to_owned(), manifest));
+        out.extend(self.files.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        out.push((MANIFEST_FILE, self.manifest_text.as_str()));
         out
     }
 
@@ -884,7 +909,7 @@ impl Assembly {
         let outputs = self.outputs();
         for (rel, contents) in &outputs {
             let path = dir.join(rel);
-            if std::fs::read(&path).ok().as_deref() == Some(contents.as_bytes()) {
+            if same_contents(&path, contents.as_bytes()) {
                 continue;
             }
             if let Some(parent) = path.parent() {
@@ -893,7 +918,7 @@ impl Assembly {
             std::fs::write(&path, contents)?;
         }
         if let Some(prev) = previous {
-            let keep: BTreeSet<&str> = outputs.iter().map(|(k, _)| k.as_str()).collect();
+            let keep: BTreeSet<&str> = outputs.iter().map(|(k, _)| *k).collect();
             let stale = prev
                 .stacks
                 .iter()
@@ -913,10 +938,8 @@ impl Assembly {
         let outputs = self.outputs();
         let mut diffs: Vec<String> = outputs
             .iter()
-            .filter(|(rel, contents)| {
-                std::fs::read(dir.join(rel)).ok().as_deref() != Some(contents.as_bytes())
-            })
-            .map(|(rel, _)| rel.clone())
+            .filter(|(rel, contents)| !same_contents(&dir.join(rel), contents.as_bytes()))
+            .map(|(rel, _)| (*rel).to_owned())
             .collect();
         if let Ok(entries) = std::fs::read_dir(dir) {
             for e in entries.flatten() {
@@ -929,6 +952,32 @@ impl Assembly {
         }
         diffs.sort();
         diffs
+    }
+}
+
+/// Whether the file at `path` holds exactly `expected`, compared in chunks (templates
+/// can be megabytes; reading them whole would double synth's peak memory).
+fn same_contents(path: &Path, expected: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.metadata().map(|m| m.len()).ok() != Some(expected.len() as u64) {
+        return false;
+    }
+    let mut buf = [0u8; 64 * 1024];
+    let mut offset = 0;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return offset == expected.len(),
+            Ok(n) => {
+                if expected.get(offset..offset + n) != Some(&buf[..n]) {
+                    return false;
+                }
+                offset += n;
+            }
+            Err(_) => return false,
+        }
     }
 }
 
