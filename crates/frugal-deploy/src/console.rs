@@ -2,7 +2,7 @@
 //! Ctrl-C.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -156,20 +156,19 @@ impl Console {
                     .pop_front()
             }
             Mode::Terminal(multi) => {
-                let question = question.to_owned();
-                let multi = multi.clone();
-                let read = tokio::task::spawn_blocking(move || {
-                    multi.suspend(|| {
-                        let mut err = std::io::stderr().lock();
-                        let _ = write!(err, "{question} ");
-                        let _ = err.flush();
-                        let mut answer = String::new();
-                        std::io::stdin()
-                            .lock()
-                            .read_line(&mut answer)
-                            .ok()
-                            .map(|_| answer.trim().to_owned())
-                    })
+                // Print the question with the bars out of the way, then read without holding
+                // any lock: Ctrl-C must still be able to print and the console to go on.
+                multi.suspend(|| {
+                    let mut err = std::io::stderr();
+                    let _ = write!(err, "{question} ");
+                    let _ = err.flush();
+                });
+                let read = tokio::task::spawn_blocking(|| {
+                    let mut answer = String::new();
+                    std::io::stdin()
+                        .read_line(&mut answer)
+                        .ok()
+                        .map(|_| answer.trim().to_owned())
                 });
                 tokio::select! {
                     answer = read => answer.ok().flatten(),
@@ -251,7 +250,7 @@ impl Cancel {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 me.cancel();
-                eprintln!("stopping at the next safe point (Ctrl-C again to quit now)");
+                eprintln!("\nstopping at the next safe point (Ctrl-C again to quit now)");
             }
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
