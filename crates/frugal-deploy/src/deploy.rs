@@ -605,13 +605,15 @@ async fn execute(ctx: &Ctx, p: Pending) -> Result<StackOutcome> {
         )));
     }
     let since = cfn::latest_event_id(cfn, &p.stack_id).await?;
-    cfn::execute_change_set(
-        cfn,
-        &p.stack_id,
-        &p.change_set,
-        &format!("frugal-{}", cfn::unique_suffix()),
-    )
-    .await?;
+    let token = format!("frugal-{}", cfn::unique_suffix());
+    if let Err(e) = cfn::execute_change_set(cfn, &p.stack_id, &p.change_set, &token).await {
+        // The service refused it: nothing ran, so do not leave the change set (or an empty
+        // stack) behind. A transport error may hide a started execution: leave that alone.
+        if matches!(&e, DeployError::Aws { code: Some(_), .. }) {
+            abandon(&ctx.console, &p).await;
+        }
+        return Err(e);
+    }
     let paths = construct_paths(&p.stack.template);
     let progress = ctx.console.progress(&name, p.changes.len() as u64);
     let watched = Watch {
