@@ -605,24 +605,15 @@ async fn large_templates_go_through_the_staging_bucket() {
         .send()
         .await
         .expect("CreateStack");
-    let r = frugal(
-        &moto.localhost_url(),
-        &out,
-        &[
-            "deploy",
-            APP,
-            "--yes",
-            "--staging-bucket",
-            "frugal-staging-test",
-        ],
-    );
+    let r = frugal(&moto.localhost_url(), &out, &["deploy", APP, "--yes"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("staging it in S3"), "{r:?}");
     assert!(r.stdout.contains("FrugalTestApp: CREATE_COMPLETE"), "{r:?}");
     let objects = aws
         .s3
         .list_objects_v2()
-        .bucket("frugal-staging-test")
+        // The default staging bucket: account (from STS) and region.
+        .bucket("frugal-staging-123456789012-us-east-1")
         .send()
         .await
         .expect("ListObjectsV2");
