@@ -157,6 +157,10 @@ pub async fn deploy(
             let name = selected[i].name().to_owned();
             match result {
                 Ok(Prepared::NoChanges) => report.stacks.push((name, StackOutcome::NoChanges)),
+                // After a refusal or Ctrl-C, ask nothing more: the wave will not run.
+                Ok(Prepared::Pending(p)) if !errors.is_empty() || ctx.cancel.is_cancelled() => {
+                    abandon(&ctx.console, &p).await;
+                }
                 Ok(Prepared::Pending(p)) => match review(&ctx, &p).await {
                     Ok(true) => approved.push(*p),
                     Ok(false) => report.stacks.push((
