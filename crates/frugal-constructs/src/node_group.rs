@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use frugal_cfn::eks::nodegroup as cfn;
-use frugal_core::{Expr, ResourceHandle, Scope, Violations};
+use frugal_core::{fns, Expr, ResourceHandle, Scope, Violations};
 
 use crate::iam::{managed_policy_arn, PolicyDocument, Statement};
 use crate::role::ServiceRole;
@@ -336,9 +336,21 @@ impl SpotNodeGroup {
         &self.labels
     }
 
-    /// The node group's ARN.
+    /// The ARNs of this node group, for IAM statements:
+    /// `arn:…:eks:<region>:<account>:nodegroup/<cluster>/<name>/*` (EKS appends an id).
+    ///
+    /// Built from the names rather than read with `Fn::GetAtt`, so a policy can name the
+    /// group before it exists (and emulators that skip EKS can still deploy the stack).
     pub fn arn(&self) -> Expr<String> {
-        self.resource.arn()
+        let prefix = "arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:nodegroup";
+        let name = &self.nodegroup_name;
+        match self.cluster_name.as_value().as_str() {
+            Some(cluster) => fns::sub(format!("{prefix}/{cluster}/{name}/*"), []),
+            None => fns::sub(
+                format!("{prefix}/${{Cluster}}/{name}/*"),
+                [("Cluster", self.cluster_name.as_value().clone())],
+            ),
+        }
     }
 
     /// The CloudFormation resource.

@@ -407,7 +407,10 @@ fn the_execution_role_allows_exactly_what_the_schedules_call() {
         vec![
             (
                 vec!["eks:UpdateNodegroupConfig"],
-                vec![&json!({"Fn::GetAtt": ["Nodes", "Arn"]})],
+                // Named from the cluster and group (EKS appends an id), not read with GetAtt.
+                vec![
+                    &json!({"Fn::Sub": "arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:nodegroup/demo-cluster/demo-nodes/*"})
+                ],
             ),
             (
                 vec!["sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint"],
