@@ -32,14 +32,14 @@ pub mod destroy;
 pub mod diff;
 pub mod error;
 pub mod events;
-pub mod iam;
 pub mod plan;
 pub mod poll;
 pub mod staging;
 pub mod state;
-pub mod template;
-pub mod template_diff;
 mod watch;
+
+/// Template analysis without AWS calls, from `frugal-diff`.
+pub use frugal_diff::{iam, template, template_diff};
 
 pub use assembly::{Assembly, StackArtifact};
 pub use aws::{AwsOptions, Clients, Session};
@@ -52,8 +52,4 @@ pub use plan::ApprovalLevel;
 pub use poll::PollConfig;
 pub use template::{is_stateful, STATEFUL_TYPES};
 
-/// The registry-schema facts of a resource type (create-only properties and more), from
-/// `frugal-cfn`.
-pub fn schema_of(type_name: &str) -> Option<&'static frugal_core::ResourceSchema> {
-    frugal_cfn::schema_of(type_name)
-}
+pub use frugal_diff::schema_of;

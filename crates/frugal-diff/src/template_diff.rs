@@ -425,7 +425,7 @@ impl TemplateDiff {
 
 /// ANSI colouring that can be switched off.
 #[derive(Clone, Copy)]
-pub(crate) struct Painter(pub bool);
+pub struct Painter(pub bool);
 
 impl Painter {
     fn wrap(self, code: &str, s: &str) -> String {
@@ -435,19 +435,24 @@ impl Painter {
             s.to_owned()
         }
     }
-    pub(crate) fn red(self, s: &str) -> String {
+    /// Paints `s` (red).
+    pub fn red(self, s: &str) -> String {
         self.wrap("31", s)
     }
-    pub(crate) fn green(self, s: &str) -> String {
+    /// Paints `s` (green).
+    pub fn green(self, s: &str) -> String {
         self.wrap("32", s)
     }
-    pub(crate) fn yellow(self, s: &str) -> String {
+    /// Paints `s` (yellow).
+    pub fn yellow(self, s: &str) -> String {
         self.wrap("33", s)
     }
-    pub(crate) fn bold(self, s: &str) -> String {
+    /// Paints `s` (bold).
+    pub fn bold(self, s: &str) -> String {
         self.wrap("1", s)
     }
-    pub(crate) fn change(self, c: Change, s: &str) -> String {
+    /// Paints `s` (change).
+    pub fn change(self, c: Change, s: &str) -> String {
         match c {
             Change::Added => self.green(s),
             Change::Removed => self.red(s),
