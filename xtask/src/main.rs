@@ -2,6 +2,7 @@
 //! commands that talk to AWS run the `frugal` binary of `frugal-deploy` so that
 //! synthesizing never compiles the AWS SDK.
 
+mod bench;
 mod cost;
 mod synth;
 mod test;
@@ -40,6 +41,8 @@ enum Cmd {
     Cost(cost::CostArgs),
     /// Regenerate the typed CloudFormation resources from crates/frugal-cfn/schemas.
     Codegen,
+    /// Time synthesis and diff at scale (release build, whole process, peak memory).
+    Bench(bench::BenchArgs),
     /// Synthesize, then deploy stacks through CloudFormation change sets.
     Deploy {
         /// Arguments for `frugal deploy` (see `cargo xtask deploy -- --help`).
@@ -77,6 +80,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Synth { check, out } => synth::run(&root.join(out), check),
         Cmd::Test => test::run(&root),
         Cmd::Cost(args) => cost::run(args),
+        Cmd::Bench(args) => bench::run(&root, args),
         Cmd::Codegen => {
             let n = frugal_codegen::run(&root).context("generating resource types")?;
             println!("generated {n} files into crates/frugal-cfn/src/generated");

@@ -162,3 +162,48 @@ fn add_unit(
     Scheduler::new(unit, "OffHours", scheduler)?;
     Ok(())
 }
+
+/// Changes exactly one property of every resource of `template` (its first scalar, depth
+/// first, in document order: strings get `-changed`, numbers `+ 1`, booleans flip), so
+/// the diff benchmark has one property change per resource. Returns how many resources
+/// changed.
+pub fn change_every_resource(template: &mut serde_json::Value) -> usize {
+    let Some(resources) = template
+        .get_mut("Resources")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return 0;
+    };
+    resources
+        .values_mut()
+        .map(|r| change_first_scalar(&mut r["Properties"]))
+        .filter(|changed| *changed)
+        .count()
+}
+
+fn change_first_scalar(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value as Json;
+    match v {
+        Json::String(s) => {
+            s.push_str("-changed");
+            true
+        }
+        Json::Number(n) => {
+            *v = Json::from(n.as_i64().map_or(1, |i| i + 1));
+            true
+        }
+        Json::Bool(b) => {
+            *b = !*b;
+            true
+        }
+        Json::Array(items) => items.iter_mut().any(change_first_scalar),
+        // A map whose first entry is an intrinsic (`Ref`, `Fn::…`) is left whole.
+        Json::Object(map) => {
+            !map.keys()
+                .next()
+                .is_some_and(|k| k == "Ref" || k.starts_with("Fn::"))
+                && map.values_mut().any(change_first_scalar)
+        }
+        Json::Null => false,
+    }
+}

@@ -8,6 +8,7 @@
 //! broadens permissions, and so does dropping a `Deny` statement or attaching a managed
 //! policy.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde_json::Value;
@@ -30,7 +31,7 @@ const DOCUMENT_PROPERTIES: &[(&str, &[&str])] = &[
 ];
 
 /// One single grant (or deny) of a policy statement.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Grant {
     /// Logical id of the resource carrying the document.
     pub logical_id: String,
@@ -295,23 +296,31 @@ pub fn broadening(old: Option<&Value>, new: &Value) -> Vec<Broadening> {
     let old = old.unwrap_or(&empty);
     let old_grants = grants(old);
     let new_grants = grants(new);
+    // Grants are compared within one document of one resource: index the old ones so a
+    // template with thousands of roles stays linear.
+    let mut by_document: HashMap<(&str, &str), Vec<&Grant>> = HashMap::new();
+    for o in &old_grants {
+        by_document
+            .entry((o.logical_id.as_str(), o.document.as_str()))
+            .or_default()
+            .push(o);
+    }
     let mut out = Vec::new();
     for g in new_grants.iter().filter(|g| g.effect == "Allow") {
-        if !old_grants.iter().any(|o| covers(o, g)) {
+        let same_document = by_document.get(&(g.logical_id.as_str(), g.document.as_str()));
+        if !same_document.is_some_and(|olds| olds.iter().any(|o| covers(o, g))) {
             out.push(Broadening::Allow(g.clone()));
         }
     }
+    let new_set: HashSet<&Grant> = new_grants.iter().collect();
     for d in old_grants.iter().filter(|g| g.effect == "Deny") {
-        if !new_grants.contains(d) {
+        if !new_set.contains(d) {
             out.push(Broadening::DenyRemoved(d.clone()));
         }
     }
-    let old_managed = managed_policies(old);
+    let old_managed: HashSet<(String, String)> = managed_policies(old).into_iter().collect();
     for (logical_id, arn) in managed_policies(new) {
-        if !old_managed
-            .iter()
-            .any(|(i, a)| *i == logical_id && *a == arn)
-        {
+        if !old_managed.contains(&(logical_id.clone(), arn.clone())) {
             out.push(Broadening::ManagedPolicy { logical_id, arn });
         }
     }
