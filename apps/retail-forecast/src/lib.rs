@@ -5,9 +5,12 @@
 //! Each environment is three stacks, split by lifetime:
 //! - `RetailForecast-<env>-Data`: what must outlive compute — the data bucket, the image
 //!   repository, the log groups;
-//! - `RetailForecast-<env>-Compute`: what a demo can destroy — the Spot node group and
-//!   its off-hours schedules;
+//! - `RetailForecast-<env>-Compute`: what a demo can destroy — the Spot node group, its
+//!   off-hours schedules and the Cluster Autoscaler's Pod Identity role;
 //! - `RetailForecast-<env>-Guardrails`: the account's budget and alert topic.
+//!
+//! Synthesis also writes the Kubernetes side of each environment to `k8s/<env>/`: the
+//! API's PodDisruptionBudget and the Cluster Autoscaler (`kubectl apply -f`).
 //!
 //! Every name below is written once here and derived everywhere else. Each environment
 //! is assumed to be its own AWS account, so only globally unique names (the bucket)
@@ -21,7 +24,11 @@ use frugal_constructs::{
     Scheduler, SchedulerProps, SpotNodeGroup, SpotNodeGroupProps, StorageClass, TieredBucket,
     TieredBucketProps, TimeOfDay, Transition,
 };
-use frugal_core::{fns, App, Output, Parameter, ParameterType, Stack, Violations};
+use frugal_core::{fns, App, Output, Parameter, ParameterType, Stack, Violation, Violations};
+use frugal_k8s::{
+    pod_disruption_budget, render_yaml, ClusterAutoscaler, ClusterAutoscalerProps,
+    KubernetesVersion, Labels,
+};
 
 /// App name.
 pub const APP_NAME: &str = "retail-forecast";
@@ -36,6 +43,11 @@ pub const NAMESPACE: &str = "retail-forecast";
 /// The label identifying the API: on its pods (the PodDisruptionBudget selects it) and
 /// on the nodes that serve it.
 pub const API_LABEL: (&str, &str) = ("app", "retail-forecast-api");
+/// The cluster's Kubernetes version: the Cluster Autoscaler image follows its minor
+/// version. Change it with the cluster (an unsupported version fails compilation).
+pub const KUBERNETES_VERSION: KubernetesVersion = KubernetesVersion::expect(1, 34);
+/// Name of the API's PodDisruptionBudget.
+pub const API_PDB_NAME: &str = "retail-forecast-api";
 /// Instance types of the node group: interchangeable (2 vCPU, 4 GiB) for Spot diversity.
 pub const NODE_INSTANCE_TYPES: [&str; 3] = ["t3.medium", "t3a.medium", "t2.medium"];
 
@@ -110,6 +122,17 @@ pub fn stack_name(env: &str, part: &str) -> String {
     format!("RetailForecast-{env}-{part}")
 }
 
+/// The API's labels, from [`API_LABEL`]: the node group's labels and the
+/// PodDisruptionBudget's selector are this one value.
+pub fn api_labels() -> Labels {
+    Labels::from([(API_LABEL.0.to_owned(), API_LABEL.1.to_owned())])
+}
+
+/// Path of a Kubernetes file of `env` in the synthesized output, e.g. `k8s/dev/pdb.yaml`.
+pub fn k8s_file(env: &str, file: &str) -> String {
+    format!("k8s/{env}/{file}")
+}
+
 /// The data bucket's name in `env`.
 pub fn bucket_name(env: &str) -> String {
     format!("{NAME}-data-{env}")
@@ -123,7 +146,7 @@ pub fn app() -> Result<App, Violations> {
     rules::add_rule_pack(&mut app);
     let mut errors = Violations::new();
     for env in environments() {
-        match environment(&app, &env) {
+        match environment(&mut app, &env) {
             Ok(stacks) => stacks.into_iter().for_each(|s| app.add_stack(s)),
             Err(e) => errors.extend(e),
         }
@@ -143,8 +166,8 @@ fn env_stack(app: &App, env: &Environment, part: &str, description: &str) -> Sta
     stack
 }
 
-/// The three stacks of one environment.
-pub fn environment(app: &App, env: &Environment) -> Result<Vec<Stack>, Violations> {
+/// The three stacks of one environment; adds its Kubernetes files to `app`.
+pub fn environment(app: &mut App, env: &Environment) -> Result<Vec<Stack>, Violations> {
     let mut errors = Violations::new();
 
     // Data: outlives compute; retained on delete.
@@ -244,9 +267,7 @@ pub fn environment(app: &App, env: &Environment) -> Result<Vec<Stack>, Violation
         &NODE_INSTANCE_TYPES,
         env.scaling,
     );
-    node_props
-        .labels
-        .insert(API_LABEL.0.into(), API_LABEL.1.into());
+    node_props.labels = api_labels();
     // The API reads model artifacts from the data stack's bucket (an export/import pair).
     node_props
         .node_policy_statements
@@ -267,6 +288,53 @@ pub fn environment(app: &App, env: &Environment) -> Result<Vec<Stack>, Violation
         "NodegroupName",
         output(nodes.nodegroup_name().into(), "The Spot node group"),
     );
+
+    // Kubernetes side. The Cluster Autoscaler finds the node group's Auto Scaling group
+    // by the tags EKS puts on the Auto Scaling group of every managed node group
+    // (`k8s.io/cluster-autoscaler/enabled`, `k8s.io/cluster-autoscaler/<cluster>`); the
+    // node group's own Tags would not reach it. Its AWS permissions (Pod Identity role and
+    // association) live here, its objects in k8s/<env>/cluster-autoscaler.yaml.
+    let autoscaler = ClusterAutoscaler::new(
+        &mut compute.root(),
+        "ClusterAutoscaler",
+        ClusterAutoscalerProps::new(CLUSTER_NAME, KUBERNETES_VERSION, [nodes.nodegroup_name()]),
+    )?;
+    let header = |what: &str| {
+        format!(
+            "{what} of {PROJECT} {env}, cluster {CLUSTER_NAME} (Kubernetes {KUBERNETES_VERSION}).\n\
+             Written by `cargo xtask synth` from apps/retail-forecast; do not edit.\n\
+             Apply: kubectl apply -f cfn-out/{}",
+            k8s_file(env.name, ""),
+            env = env.name
+        )
+    };
+    let pdb = pod_disruption_budget(API_PDB_NAME, NAMESPACE, &api_labels(), 1)
+        .and_then(|pdb| render_yaml(&header("The API's PodDisruptionBudget"), &[pdb.into()]))
+        .map_err(|e| k8s_error(&compute, "ApiPodDisruptionBudget", e))?;
+    app.add_file(k8s_file(env.name, "pdb.yaml"), pdb);
+    let objects = autoscaler
+        .objects()
+        .and_then(|objects| render_yaml(&header("Cluster Autoscaler"), &objects))
+        .map_err(|e| k8s_error(&compute, "ClusterAutoscaler", e))?;
+    app.add_file(k8s_file(env.name, "cluster-autoscaler.yaml"), objects);
+    // Names the teardown workflow reads from the deployed stack instead of retyping them.
+    compute.add_output(
+        "ClusterName",
+        output(CLUSTER_NAME.into(), "The EKS cluster the node group joins"),
+    );
+    compute.add_output(
+        "ApiNamespace",
+        output(NAMESPACE.into(), "Kubernetes namespace of the API"),
+    );
+    if let Some(endpoint) = &env.endpoint {
+        compute.add_output(
+            "ServingEndpointName",
+            output(
+                endpoint.endpoint_name.as_str().into(),
+                "SageMaker endpoint serving forecasts",
+            ),
+        );
+    }
 
     // Guardrails: budget and alert topic, filtered by the app's own Project tag.
     let mut guardrails = env_stack(app, env, "Guardrails", "budget and alerts");
@@ -294,6 +362,15 @@ fn cold_storage() -> [Transition; 2] {
             after_days: 180,
         },
     ]
+}
+
+fn k8s_error(stack: &Stack, id: &str, e: frugal_k8s::Error) -> Violations {
+    Violation::new(
+        format!("{}/{id}", stack.name()),
+        "kubernetes",
+        e.to_string(),
+    )
+    .into()
 }
 
 fn output(value: frugal_core::Value, description: &str) -> Output {
