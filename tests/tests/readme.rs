@@ -37,7 +37,7 @@ fn shop(archive_after_days: u32) -> Result<frugal_core::Assembly, frugal_core::V
 #[test]
 fn readme_example_synthesizes_what_it_says() {
     let asm = shop(90).expect("the README example is valid");
-    let t = &asm.stack("Shop-Data").expect("stack").template;
+    let t = asm.stack("Shop-Data").expect("stack").template();
     let filter = &t["Resources"]["Budget"]["Properties"]["Budget"]["CostFilters"]["TagKeyValue"][0];
     assert_eq!(filter, "user:Project$Shop");
     assert_eq!(t["Resources"]["Api"]["Properties"]["RetentionInDays"], 14);

@@ -3,7 +3,7 @@
 //! A finding fails synthesis unless the resource carries an acknowledgement of that
 //! rule with a reason ([`frugal_core::Scope::acknowledge`]); synth prints those.
 
-use frugal_core::{App, Check, CheckContext, Finding};
+use frugal_core::{App, Check, CheckContext, CheckedResource, Finding};
 use serde_json::Value as Json;
 
 use crate::node_group::SPOT_RULE;
@@ -29,12 +29,9 @@ pub fn add_rule_pack(app: &mut App) {
     app.add_check(Box::new(NoAdminStatements));
 }
 
-fn finding(id: &str, field: &str, message: impl Into<String>) -> Finding {
-    Finding {
-        logical_id: id.to_owned(),
-        field: field.to_owned(),
-        message: message.into(),
-    }
+/// The resource's properties when it is of `type_name`.
+fn of_type<'a>(r: &'a CheckedResource<'_>, type_name: &str) -> Option<&'a Json> {
+    (r.type_name == type_name).then_some(r.properties)
 }
 
 /// [`LOG_RETENTION_RULE`].
@@ -43,15 +40,12 @@ impl Check for LogRetention {
     fn rule(&self) -> &'static str {
         LOG_RETENTION_RULE
     }
-    fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
-        for (id, p) in ctx.resources_of_type("AWS::Logs::LogGroup") {
-            if p.get("RetentionInDays").is_none() {
-                out.push(finding(
-                    id,
-                    "RetentionInDays",
-                    "log group keeps events forever (storage grows every month)",
-                ));
-            }
+    fn check(&self, _: &CheckContext<'_>, r: &CheckedResource<'_>, out: &mut Vec<Finding>) {
+        if of_type(r, "AWS::Logs::LogGroup").is_some_and(|p| p.get("RetentionInDays").is_none()) {
+            out.push(Finding::new(
+                "RetentionInDays",
+                "log group keeps events forever (storage grows every month)",
+            ));
         }
     }
 }
@@ -62,28 +56,26 @@ impl Check for BucketLifecycle {
     fn rule(&self) -> &'static str {
         BUCKET_LIFECYCLE_RULE
     }
-    fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
-        for (id, p) in ctx.resources_of_type("AWS::S3::Bucket") {
-            let rules = p["LifecycleConfiguration"]["Rules"].as_array();
-            match rules {
-                None => out.push(finding(
-                    id,
-                    "LifecycleConfiguration",
-                    "bucket has no lifecycle rules",
-                )),
-                Some(rules) => {
-                    let aborts = rules.iter().any(|r| {
-                        r.get("AbortIncompleteMultipartUpload").is_some()
-                            && r.get("Prefix").is_none()
-                            && r.get("TagFilters").is_none()
-                    });
-                    if !aborts {
-                        out.push(finding(
-                            id,
-                            "LifecycleConfiguration",
-                            "no bucket-wide rule aborts incomplete multipart uploads (their parts are billed forever)",
-                        ));
-                    }
+    fn check(&self, _: &CheckContext<'_>, r: &CheckedResource<'_>, out: &mut Vec<Finding>) {
+        let Some(p) = of_type(r, "AWS::S3::Bucket") else {
+            return;
+        };
+        match p["LifecycleConfiguration"]["Rules"].as_array() {
+            None => out.push(Finding::new(
+                "LifecycleConfiguration",
+                "bucket has no lifecycle rules",
+            )),
+            Some(rules) => {
+                let aborts = rules.iter().any(|r| {
+                    r.get("AbortIncompleteMultipartUpload").is_some()
+                        && r.get("Prefix").is_none()
+                        && r.get("TagFilters").is_none()
+                });
+                if !aborts {
+                    out.push(Finding::new(
+                        "LifecycleConfiguration",
+                        "no bucket-wide rule aborts incomplete multipart uploads (their parts are billed forever)",
+                    ));
                 }
             }
         }
@@ -96,15 +88,14 @@ impl Check for RepoLifecycle {
     fn rule(&self) -> &'static str {
         REPO_LIFECYCLE_RULE
     }
-    fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
-        for (id, p) in ctx.resources_of_type("AWS::ECR::Repository") {
-            if p["LifecyclePolicy"]["LifecyclePolicyText"].is_null() {
-                out.push(finding(
-                    id,
-                    "LifecyclePolicy",
-                    "repository keeps every image forever",
-                ));
-            }
+    fn check(&self, _: &CheckContext<'_>, r: &CheckedResource<'_>, out: &mut Vec<Finding>) {
+        if of_type(r, "AWS::ECR::Repository")
+            .is_some_and(|p| p["LifecyclePolicy"]["LifecyclePolicyText"].is_null())
+        {
+            out.push(Finding::new(
+                "LifecyclePolicy",
+                "repository keeps every image forever",
+            ));
         }
     }
 }
@@ -115,15 +106,14 @@ impl Check for SpotCapacity {
     fn rule(&self) -> &'static str {
         SPOT_RULE
     }
-    fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
-        for (id, p) in ctx.resources_of_type("AWS::EKS::Nodegroup") {
-            if p["CapacityType"].as_str() != Some("SPOT") {
-                out.push(finding(
-                    id,
-                    "CapacityType",
-                    "node group is not on Spot capacity",
-                ));
-            }
+    fn check(&self, _: &CheckContext<'_>, r: &CheckedResource<'_>, out: &mut Vec<Finding>) {
+        if of_type(r, "AWS::EKS::Nodegroup")
+            .is_some_and(|p| p["CapacityType"].as_str() != Some("SPOT"))
+        {
+            out.push(Finding::new(
+                "CapacityType",
+                "node group is not on Spot capacity",
+            ));
         }
     }
 }
@@ -134,30 +124,30 @@ impl Check for BudgetFilter {
     fn rule(&self) -> &'static str {
         BUDGET_FILTER_RULE
     }
-    fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
-        for (id, p) in ctx.resources_of_type("AWS::Budgets::Budget") {
-            let filters = p["Budget"]["CostFilters"]["TagKeyValue"].as_array();
-            let Some(filters) = filters else {
-                out.push(finding(
-                    id,
-                    "Budget.CostFilters",
-                    "budget is not scoped by a tag of the app",
+    fn check(&self, ctx: &CheckContext<'_>, r: &CheckedResource<'_>, out: &mut Vec<Finding>) {
+        let Some(p) = of_type(r, "AWS::Budgets::Budget") else {
+            return;
+        };
+        let Some(filters) = p["Budget"]["CostFilters"]["TagKeyValue"].as_array() else {
+            out.push(Finding::new(
+                "Budget.CostFilters",
+                "budget is not scoped by a tag of the app",
+            ));
+            return;
+        };
+        for f in filters {
+            let matched = f
+                .as_str()
+                .and_then(|s| s.strip_prefix("user:"))
+                .and_then(|s| s.split_once('$'))
+                .is_some_and(|(k, v)| ctx.stack_tags.get(k).is_some_and(|tv| tv == v));
+            if !matched {
+                out.push(Finding::new(
+                    "Budget.CostFilters.TagKeyValue",
+                    format!(
+                        "filter {f} matches no tag the app applies, so the budget watches nothing"
+                    ),
                 ));
-                continue;
-            };
-            for f in filters {
-                let matched = f
-                    .as_str()
-                    .and_then(|s| s.strip_prefix("user:"))
-                    .and_then(|s| s.split_once('$'))
-                    .is_some_and(|(k, v)| ctx.stack_tags.get(k).is_some_and(|tv| tv == v));
-                if !matched {
-                    out.push(finding(
-                        id,
-                        "Budget.CostFilters.TagKeyValue",
-                        format!("filter {f} matches no tag the app applies, so the budget watches nothing"),
-                    ));
-                }
             }
         }
     }
@@ -169,30 +159,28 @@ impl Check for NoAdminStatements {
     fn rule(&self) -> &'static str {
         IAM_ADMIN_RULE
     }
-    fn check(&self, ctx: &CheckContext<'_>, out: &mut Vec<Finding>) {
-        for (id, kind, p) in ctx.resources() {
-            let documents: Vec<(&str, &Json)> = match kind {
-                "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => p["Policies"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|pol| ("Policies.PolicyDocument", &pol["PolicyDocument"]))
-                    .collect(),
-                "AWS::IAM::Policy"
-                | "AWS::IAM::ManagedPolicy"
-                | "AWS::SNS::TopicPolicy"
-                | "AWS::SQS::QueuePolicy"
-                | "AWS::S3::BucketPolicy" => vec![("PolicyDocument", &p["PolicyDocument"])],
-                _ => continue,
-            };
-            for (field, doc) in documents {
-                if statements(doc).any(is_admin_statement) {
-                    out.push(finding(
-                        id,
-                        field,
-                        "a statement allows every action (`*`) on every resource (`*`)",
-                    ));
-                }
+    fn check(&self, _: &CheckContext<'_>, r: &CheckedResource<'_>, out: &mut Vec<Finding>) {
+        let p = r.properties;
+        let documents: Vec<(&str, &Json)> = match r.type_name {
+            "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => p["Policies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|pol| ("Policies.PolicyDocument", &pol["PolicyDocument"]))
+                .collect(),
+            "AWS::IAM::Policy"
+            | "AWS::IAM::ManagedPolicy"
+            | "AWS::SNS::TopicPolicy"
+            | "AWS::SQS::QueuePolicy"
+            | "AWS::S3::BucketPolicy" => vec![("PolicyDocument", &p["PolicyDocument"])],
+            _ => return,
+        };
+        for (field, doc) in documents {
+            if statements(doc).any(is_admin_statement) {
+                out.push(Finding::new(
+                    field,
+                    "a statement allows every action (`*`) on every resource (`*`)",
+                ));
             }
         }
     }

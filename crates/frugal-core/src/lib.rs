@@ -18,13 +18,16 @@
 #![warn(missing_docs)]
 
 mod app;
+mod assembly;
 mod error;
 mod manifest;
 mod resource;
 mod stack;
+mod synth;
 mod value;
 
-pub use app::{Acknowledged, App, Assembly, Check, CheckContext, Finding, SynthesizedStack};
+pub use app::{Acknowledged, App, Check, CheckContext, CheckedResource, Finding};
+pub use assembly::{Assembly, SynthesizedStack};
 pub use error::{Violation, Violations};
 pub use manifest::{Manifest, StackManifest, MANIFEST_FILE};
 pub use resource::{ResourceSchema, ResourceType, TagFormat};

@@ -337,7 +337,9 @@ pub struct Output {
 pub(crate) struct ResourceEntry {
     pub(crate) path: ConstructPath,
     pub(crate) schema: &'static ResourceSchema,
-    pub(crate) properties: serde_json::Value,
+    /// Compact JSON of the properties, parsed again when the stack is synthesized (a
+    /// string is a fraction of a document tree's memory).
+    pub(crate) properties: String,
     pub(crate) options: ResourceOptions,
     pub(crate) acknowledgements: Vec<(String, String)>,
 }
@@ -542,13 +544,13 @@ impl Scope<'_> {
         options: ResourceOptions,
     ) -> ResourceHandle {
         let path = self.path.child(id);
-        let properties = match serde_json::to_value(&properties) {
+        let properties = match serde_json::to_string(&properties) {
             Ok(v) => v,
             Err(e) => {
                 self.stack
                     .errors
                     .push(Violation::new(&path, "Properties", e.to_string()));
-                serde_json::Value::Object(Default::default())
+                "{}".to_owned()
             }
         };
         let entry = ResourceEntry {

@@ -2,8 +2,8 @@
 //! here (the generated AWS types live in `frugal-cfn`, which depends on this crate).
 
 use frugal_core::{
-    fns, App, Check, CheckContext, Expr, Finding, Output, Parameter, ParameterType,
-    ResourceOptions, ResourceSchema, ResourceType, TagFormat, Value,
+    fns, App, Check, CheckContext, CheckedResource, Expr, Finding, Output, Parameter,
+    ParameterType, ResourceOptions, ResourceSchema, ResourceType, TagFormat, Value,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -156,7 +156,7 @@ fn logical_ids_are_readable_paths() {
     assert_eq!(main.path().to_string(), "Main/DataBucket/Resource");
     app.add_stack(stack);
     let asm = app.synth().expect("valid");
-    let t = &asm.stacks[0].template;
+    let t = asm.stacks[0].template();
     assert_eq!(
         t["Resources"]["DataBucket"]["Metadata"]["frugal:path"],
         "Main/DataBucket/Resource"
@@ -186,7 +186,7 @@ fn tags_reach_every_taggable_resource_and_no_other() {
     );
     app.add_stack(stack);
     let asm = app.synth().expect("valid");
-    let r = &asm.stacks[0].template["Resources"];
+    let r = &asm.stacks[0].template()["Resources"];
     assert_eq!(
         r["Data"]["Properties"]["Tags"],
         json!([
@@ -261,12 +261,12 @@ fn cross_stack_reference_becomes_export_and_import_with_dependency() {
         .collect();
     assert_eq!(names, ["Data", "Compute"]);
     assert_eq!(asm.manifest.stacks[1].dependencies, ["Data"]);
-    let data_t = &asm.stack("Data").expect("data").template;
+    let data_t = asm.stack("Data").expect("data").template();
     assert_eq!(
         data_t["Outputs"]["ExportBucketArn"],
         json!({"Value": {"Fn::GetAtt": ["Bucket", "Arn"]}, "Export": {"Name": "Data:Bucket:Arn"}})
     );
-    let compute_t = &asm.stack("Compute").expect("compute").template;
+    let compute_t = asm.stack("Compute").expect("compute").template();
     assert_eq!(
         compute_t["Resources"]["Policy"]["Properties"]["Topics"],
         json!([{"Fn::ImportValue": "Data:Bucket:Arn"}])
@@ -329,15 +329,9 @@ impl Check for NoPublicNames {
     fn rule(&self) -> &'static str {
         "TEST-NAMED-BUCKET"
     }
-    fn check(&self, ctx: &CheckContext<'_>, findings: &mut Vec<Finding>) {
-        for (id, props) in ctx.resources_of_type("AWS::S3::Bucket") {
-            if props.get("BucketName").is_some() {
-                findings.push(Finding {
-                    logical_id: id.into(),
-                    field: "BucketName".into(),
-                    message: "named".into(),
-                });
-            }
+    fn check(&self, _: &CheckContext<'_>, r: &CheckedResource<'_>, findings: &mut Vec<Finding>) {
+        if r.type_name == "AWS::S3::Bucket" && r.properties.get("BucketName").is_some() {
+            findings.push(Finding::new("BucketName", "named"));
         }
     }
 }
@@ -370,7 +364,8 @@ fn checks_fail_synth_unless_acknowledged_with_reason() {
     let asm = build(true).expect("acknowledged");
     assert_eq!(asm.acknowledged.len(), 1);
     assert_eq!(asm.acknowledged[0].reason, "imported bucket keeps its name");
-    let meta = &asm.stacks[0].template["Resources"]["Data"]["Metadata"]["frugal:acknowledgements"];
+    let meta =
+        &asm.stacks[0].template()["Resources"]["Data"]["Metadata"]["frugal:acknowledgements"];
     assert_eq!(meta[0]["rule"], "TEST-NAMED-BUCKET");
 }
 
@@ -421,7 +416,7 @@ fn synthesis_is_byte_identical_and_recorded_in_manifest() {
     assert_eq!(m.parameters.get("Env").map(String::as_str), Some("dev"));
     assert_eq!(m.resource_count, 2);
     assert_eq!(m.sha256.len(), 64);
-    let t = &a.stacks[0].template;
+    let t = a.stacks[0].template();
     assert_eq!(t["Resources"]["Data"]["DeletionPolicy"], "Retain");
     assert_eq!(t["Resources"]["Data"]["UpdateReplacePolicy"], "Retain");
     assert_eq!(

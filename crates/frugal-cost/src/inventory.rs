@@ -247,7 +247,7 @@ impl Inventory {
     /// The inventory of `env` (stacks tagged `Environment=env`) in a synthesized app.
     pub fn from_assembly(assembly: &Assembly, env: &str) -> Result<Inventory, CostError> {
         Inventory::from_templates(&assembly.manifest, env, |name| {
-            assembly.stack(name).map(|s| &s.template)
+            assembly.stack(name).map(|s| s.template())
         })
     }
 

@@ -15,7 +15,7 @@ fn synth(props: ClusterAutoscalerProps) -> (Json, Vec<Object>) {
     let objects = ca.objects().expect("objects");
     app.add_stack(stack);
     let assembly = app.synth().expect("synthesizes");
-    (assembly.stacks[0].template.clone(), objects)
+    (assembly.stacks[0].template().clone(), objects)
 }
 
 fn props() -> ClusterAutoscalerProps {

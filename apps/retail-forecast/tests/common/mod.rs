@@ -15,10 +15,10 @@ pub fn assembly() -> Assembly {
 /// The template of `part` (`Data`, `Compute`, `Guardrails`) in `env`.
 pub fn template<'a>(assembly: &'a Assembly, env: &str, part: &str) -> &'a Json {
     let name = retail_forecast::stack_name(env, part);
-    &assembly
+    assembly
         .stack(&name)
         .unwrap_or_else(|| panic!("no stack {name}"))
-        .template
+        .template()
 }
 
 /// The resource with logical id `id`.

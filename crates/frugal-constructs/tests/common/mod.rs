@@ -57,10 +57,10 @@ pub fn synth(app: App, stack: Stack) -> Assembly {
 
 /// The template of stack `Stack`.
 pub fn template(assembly: &Assembly) -> &Json {
-    &assembly
+    assembly
         .stack(STACK)
         .expect("stack `Stack` synthesized")
-        .template
+        .template()
 }
 
 /// `(logical id, resource)` of every resource of `type_name`, in logical id order.
