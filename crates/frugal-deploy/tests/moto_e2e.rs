@@ -1,15 +1,13 @@
 //! End to end against a real local emulator: the `frugal` binary drives moto_server through
 //! the real SDK; the service APIs confirm what exists before and is gone after.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
+use frugal_moto::Moto;
 use sha2::{Digest, Sha256};
-use support::Moto;
 
 const DATA: &str = "FrugalTestData";
 const APP: &str = "FrugalTestApp";

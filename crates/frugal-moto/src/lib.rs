@@ -1,4 +1,7 @@
-//! Test support: a `moto_server` on a free loopback port, killed on drop.
+//! # frugal-moto
+//!
+//! Test support shared by the crates whose tests talk to a local AWS emulator: a
+//! `moto_server` on a free loopback port, killed on drop. Use it as a dev-dependency.
 //!
 //! The server is found through `FRUGAL_MOTO_SERVER`, then `<workspace>/.venv/bin/moto_server`
 //! (what `cargo xtask test` installs), then `moto_server` on PATH. Without one the test
@@ -10,9 +13,10 @@
 //! its outputs nor its exports (so `Fn::ImportValue` fails with "No export named …" and
 //! deleting the exporting stack answers 500); and describing a deleted stack evaluates its
 //! outputs, which re-creates the resources they reference. Real CloudFormation does none
-//! of this.
+//! of this. And a SageMaker endpoint configuration's ARN is kept as a tuple, so the tagging
+//! API's `GetResources` fails while one exists.
 
-#![allow(dead_code)]
+#![warn(missing_docs)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -77,8 +81,26 @@ try:
 except Exception as e:  # a moto without the gap, or renamed internals: run unpatched
     import sys
     print("frugal moto shim not applied:", e, file=sys.stderr)
+
+try:
+    import moto.sagemaker.models as _sm
+
+    _endpoint_config_init = _sm.FakeEndpointConfig.__init__
+
+    def _endpoint_config_init_arn_str(self, *args, **kwargs):
+        _endpoint_config_init(self, *args, **kwargs)
+        # moto keeps an endpoint configuration's ARN as a one-element tuple, which makes
+        # the tagging API's GetResources answer 500 while one exists.
+        if isinstance(self.arn, tuple):
+            self.arn = self.arn[0]
+
+    _sm.FakeEndpointConfig.__init__ = _endpoint_config_init_arn_str
+except Exception as e:
+    import sys
+    print("frugal moto shim (sagemaker) not applied:", e, file=sys.stderr)
 "#;
 
+/// The workspace root (this crate lives in `crates/frugal-moto`).
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -211,6 +233,93 @@ impl Moto {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build()
     }
+
+    /// Forgets every resource (`POST /moto-api/reset`), so one server can serve several
+    /// scenarios in turn.
+    pub fn reset(&self) {
+        let (status, body) = self.http("POST", "/moto-api/reset", &[], "");
+        assert_eq!(status, 200, "moto reset failed: {body}");
+    }
+
+    /// Calls an AWS Query-protocol action (`Action=…&…` form POST) of `service` (its
+    /// signing name, e.g. `sns`) directly: for the few calls a test needs from a service
+    /// whose SDK crate it does not otherwise compile. moto does not check signatures; the
+    /// credential scope in the `Authorization` header tells it which service is meant.
+    /// Returns the HTTP status and the response body.
+    pub fn query(&self, service: &str, params: &[(&str, &str)]) -> (u16, String) {
+        let body = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, \
+             SignedHeaders=host, Signature=0"
+        );
+        self.http(
+            "POST",
+            "/",
+            &[
+                (
+                    "Content-Type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                ),
+                ("Authorization", auth.as_str()),
+            ],
+            &body,
+        )
+    }
+
+    /// One HTTP/1.0 request to the server; returns the status and the body.
+    fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto_server");
+        let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+        let mut request = format!(
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        s.write_all(request.as_bytes())
+            .expect("send to moto_server");
+        let mut response = String::new();
+        s.read_to_string(&mut response)
+            .expect("read from moto_server");
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one key or value.
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 impl Drop for Moto {
