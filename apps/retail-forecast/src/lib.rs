@@ -4,7 +4,7 @@
 //!
 //! Each environment is three stacks, split by lifetime:
 //! - `RetailForecast-<env>-Data`: what must outlive compute — the data bucket, the image
-//!   repository, the log groups;
+//!   repository, the log groups, and the execution role of SageMaker training jobs;
 //! - `RetailForecast-<env>-Compute`: what a demo can destroy — the Spot node group, its
 //!   off-hours schedules and the Cluster Autoscaler's Pod Identity role;
 //! - `RetailForecast-<env>-Guardrails`: the account's budget and alert topic.
@@ -18,11 +18,12 @@
 
 #![warn(missing_docs)]
 
+use frugal_constructs::iam::{PolicyDocument, Statement};
 use frugal_constructs::{
     rules, Budget, BudgetProps, EndpointTarget, KeepRule, LogGroupName, OfficeHours, PrefixTier,
     PrunedRepo, PrunedRepoProps, RetainedLogGroup, RetainedLogGroupProps, RetentionDays, Scaling,
-    Scheduler, SchedulerProps, SpotNodeGroup, SpotNodeGroupProps, StorageClass, TieredBucket,
-    TieredBucketProps, TimeOfDay, Transition,
+    Scheduler, SchedulerProps, ServiceRole, SpotNodeGroup, SpotNodeGroupProps, StorageClass,
+    TieredBucket, TieredBucketProps, TimeOfDay, Transition,
 };
 use frugal_core::{fns, App, Output, Parameter, ParameterType, Stack, Violation, Violations};
 use frugal_k8s::{
@@ -249,6 +250,22 @@ pub fn environment(app: &mut App, env: &Environment) -> Result<Vec<Stack>, Viola
         "ImageRepositoryUri",
         output(repo.uri().into(), "Where images are pushed"),
     );
+    // SageMaker training (`cargo xtask train`): the execution role jobs run with, allowed
+    // only what a job does — read train/, write output/, read and write checkpoints/ (spot
+    // jobs resume from them), pull the app's image, write the training-job logs.
+    let training_role = ServiceRole::new(
+        &mut data.root(),
+        "TrainingRole",
+        "sagemaker.amazonaws.com",
+        training_policy(&bucket, &repo),
+    );
+    data.add_output(
+        "TrainingRoleArn",
+        output(
+            training_role.arn().into(),
+            "Execution role of SageMaker training jobs",
+        ),
+    );
 
     // Compute: can be destroyed after a demo.
     let mut compute = env_stack(app, env, "Compute", "Spot nodes and off-hours schedules");
@@ -347,6 +364,86 @@ pub fn environment(app: &mut App, env: &Environment) -> Result<Vec<Stack>, Viola
         ),
     )?;
     errors.into_result(vec![data, compute, guardrails])
+}
+
+/// Prefixes of the data bucket a training job reads (train/), writes (output/) and
+/// reads and writes (checkpoints/).
+pub const TRAIN_PREFIX: &str = "train/";
+/// Where training jobs write models.
+pub const OUTPUT_PREFIX: &str = "output/";
+/// Where spot training jobs keep checkpoints.
+pub const CHECKPOINT_PREFIX: &str = "checkpoints/";
+
+/// Least privilege for a SageMaker training job on the app's bucket and repository.
+fn training_policy(bucket: &TieredBucket, repo: &PrunedRepo) -> PolicyDocument {
+    let logs = LogGroupName::sagemaker_training_jobs();
+    let log_arn = |suffix: &str| {
+        fns::sub(
+            format!(
+                "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{}{suffix}",
+                logs.as_str()
+            ),
+            [],
+        )
+    };
+    PolicyDocument::new([
+        Statement::allow(["s3:ListBucket"], [bucket.arn()])
+            .sid("ListTrainingPrefixes")
+            .condition(
+                "StringLike",
+                "s3:prefix",
+                frugal_core::Value::List(
+                    [TRAIN_PREFIX, CHECKPOINT_PREFIX]
+                        .iter()
+                        .map(|p| frugal_core::Value::from(format!("{p}*")))
+                        .collect(),
+                ),
+            ),
+        Statement::allow(
+            ["s3:GetObject"],
+            [
+                bucket.objects_arn(TRAIN_PREFIX),
+                bucket.objects_arn(CHECKPOINT_PREFIX),
+            ],
+        )
+        .sid("ReadTrainingData"),
+        Statement::allow(
+            ["s3:PutObject", "s3:AbortMultipartUpload"],
+            [
+                bucket.objects_arn(OUTPUT_PREFIX),
+                bucket.objects_arn(CHECKPOINT_PREFIX),
+            ],
+        )
+        .sid("WriteModelsAndCheckpoints"),
+        Statement::allow(
+            [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ],
+            [repo.arn()],
+        )
+        .sid("PullTrainingImage"),
+        // ECR's login token is not a resource: it cannot be scoped.
+        Statement::allow(["ecr:GetAuthorizationToken"], ["*".into()]).sid("EcrLogin"),
+        Statement::allow(
+            [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            [log_arn(""), log_arn(":log-stream:*")],
+        )
+        .sid("TrainingJobLogs"),
+        Statement::allow(["cloudwatch:PutMetricData"], ["*".into()])
+            .sid("TrainingJobMetrics")
+            .condition(
+                "StringEquals",
+                "cloudwatch:namespace",
+                "/aws/sagemaker/TrainingJobs",
+            ),
+    ])
 }
 
 /// The plan's cold path for artifacts and logs: Glacier Instant Retrieval at 90 days,
