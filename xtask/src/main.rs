@@ -61,6 +61,20 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Synthesize, then check the deployed app against it, one row per check (`--gone`:
+    /// after a teardown, list what of it still exists).
+    Verify {
+        /// Arguments for `frugal-ops verify` (see `cargo xtask verify -- --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Synthesize, then start a SageMaker managed spot training job with the app's image,
+    /// bucket, role and tags.
+    Train {
+        /// Arguments for `frugal-ops train` (see `cargo xtask train -- --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -89,6 +103,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Deploy { args } => aws_command(&root, "deploy", &args),
         Cmd::Diff { args } => aws_command(&root, "diff", &args),
         Cmd::Destroy { args } => aws_command(&root, "destroy", &args),
+        Cmd::Verify { args } => ops_command(&root, "verify", &args),
+        Cmd::Train { args } => ops_command(&root, "train", &args),
     }
 }
 
@@ -118,6 +134,31 @@ pub(crate) fn run_frugal(root: &Path, command: &str, args: &[String]) -> Result<
         .args(args)
         .status()
         .context("running the frugal binary")?;
+    Ok(exit_code(status))
+}
+
+/// Synthesizes, then runs `frugal-ops <command> <args>` (compiled on first use; like
+/// `frugal`, it keeps the AWS SDK out of synthesis).
+fn ops_command(root: &Path, command: &str, args: &[String]) -> Result<ExitCode> {
+    let synthesized = synth::run(&root.join("cfn-out"), false)?;
+    if synthesized != ExitCode::SUCCESS {
+        return Ok(synthesized);
+    }
+    let status = Command::new(cargo())
+        .current_dir(root)
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "frugal-ops",
+            "--bin",
+            "frugal-ops",
+            "--",
+            command,
+        ])
+        .args(args)
+        .status()
+        .context("running the frugal-ops binary")?;
     Ok(exit_code(status))
 }
 

@@ -266,6 +266,32 @@ pub fn environment(app: &mut App, env: &Environment) -> Result<Vec<Stack>, Viola
             "Execution role of SageMaker training jobs",
         ),
     );
+    // Where jobs read, write and checkpoint: the prefixes the role allows, written once.
+    for (id, prefix, description) in [
+        (
+            "TrainingDataUri",
+            TRAIN_PREFIX,
+            "Train channel of SageMaker training jobs",
+        ),
+        (
+            "TrainingOutputUri",
+            OUTPUT_PREFIX,
+            "Where training jobs write models",
+        ),
+        (
+            "TrainingCheckpointUri",
+            CHECKPOINT_PREFIX,
+            "Where spot training jobs keep checkpoints (one folder per job)",
+        ),
+    ] {
+        data.add_output(
+            id,
+            output(
+                format!("s3://{}/{prefix}", bucket.name()).into(),
+                description,
+            ),
+        );
+    }
 
     // Compute: can be destroyed after a demo.
     let mut compute = env_stack(app, env, "Compute", "Spot nodes and off-hours schedules");

@@ -423,3 +423,68 @@ fn each_environment_has_its_budget_on_the_apps_project_tag() {
         );
     }
 }
+
+#[test]
+fn the_training_role_reaches_exactly_the_locations_the_outputs_name() {
+    let assembly = assembly();
+    for env in env_names() {
+        let data = template(&assembly, env, "Data");
+        let bucket = bucket_name(env);
+        let outputs = &data["Outputs"];
+        let uri = |id: &str| outputs[id]["Value"].as_str().unwrap().to_owned();
+        let train = uri("TrainingDataUri");
+        let output = uri("TrainingOutputUri");
+        let checkpoints = uri("TrainingCheckpointUri");
+        assert_eq!(
+            train,
+            format!("s3://{bucket}/{}", retail_forecast::TRAIN_PREFIX)
+        );
+        assert_eq!(
+            output,
+            format!("s3://{bucket}/{}", retail_forecast::OUTPUT_PREFIX)
+        );
+        assert_eq!(
+            checkpoints,
+            format!("s3://{bucket}/{}", retail_forecast::CHECKPOINT_PREFIX)
+        );
+
+        let role = resource(data, "TrainingRole");
+        assert_eq!(
+            role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+            "sagemaker.amazonaws.com"
+        );
+        let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        // Object ARNs each statement allows, as `s3://bucket/prefix`.
+        let objects = |sid: &str| -> BTreeSet<String> {
+            let st = statements.iter().find(|s| s["Sid"] == sid).unwrap();
+            st["Resource"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let sub = r["Fn::Sub"].as_str().unwrap();
+                    let path = sub.strip_prefix("arn:${AWS::Partition}:s3:::").unwrap();
+                    format!("s3://{}", path.strip_suffix('*').unwrap())
+                })
+                .collect()
+        };
+        assert_eq!(
+            objects("ReadTrainingData"),
+            BTreeSet::from([train.clone(), checkpoints.clone()])
+        );
+        assert_eq!(
+            objects("WriteModelsAndCheckpoints"),
+            BTreeSet::from([output.clone(), checkpoints.clone()])
+        );
+        // Nothing else of the bucket: no s3:* and no whole-bucket object access.
+        for st in statements {
+            let text = st.to_string();
+            assert!(
+                !text.contains("\"s3:*\"") && !text.contains(&format!("{bucket}/*")),
+                "{env}: {st}"
+            );
+        }
+    }
+}
