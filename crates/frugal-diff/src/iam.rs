@@ -11,9 +11,12 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
-use crate::template::{resource_type, resources};
+use crate::node::Node;
+use crate::template::resource_type;
 
 /// Where policy documents live: resource type → property paths holding a document.
 const DOCUMENT_PROPERTIES: &[(&str, &[&str])] = &[
@@ -104,31 +107,31 @@ impl fmt::Display for Broadening {
     }
 }
 
-fn compact(v: &Value) -> String {
+fn compact(v: &Node<'_>) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Node::String(s) => s.as_ref().to_owned(),
         other => other.to_string(),
     }
 }
 
-fn list(v: Option<&Value>) -> Vec<&Value> {
+fn list<'n, 'a>(v: Option<&'n Node<'a>>) -> Vec<&'n Node<'a>> {
     match v {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().collect(),
+        None | Some(Node::Null) => Vec::new(),
+        Some(Node::Array(a)) => a.iter().collect(),
         Some(other) => vec![other],
     }
 }
 
 /// A policy document may be a JSON object or (ECR) a JSON string.
-fn as_document(v: &Value) -> Option<Value> {
+fn as_document<'n, 'a>(v: &'n Node<'a>) -> Option<Cow<'n, Node<'a>>> {
     match v {
-        Value::String(s) => serde_json::from_str(s).ok(),
-        Value::Object(_) => Some(v.clone()),
+        Node::String(s) => Node::parse(s).ok().map(|d| Cow::Owned(d.into_owned())),
+        Node::Object(_) => Some(Cow::Borrowed(v)),
         _ => None,
     }
 }
 
-fn principals(stmt: &Value) -> Vec<String> {
+fn principals(stmt: &Node<'_>) -> Vec<String> {
     let p = stmt.get("Principal").or_else(|| stmt.get("NotPrincipal"));
     let prefix = if stmt.get("NotPrincipal").is_some() {
         "NotPrincipal:"
@@ -137,7 +140,7 @@ fn principals(stmt: &Value) -> Vec<String> {
     };
     match p {
         None => vec!["*".to_owned()],
-        Some(Value::Object(m)) => m
+        Some(Node::Object(m)) => m
             .iter()
             .flat_map(|(kind, ids)| {
                 list(Some(ids))
@@ -149,11 +152,11 @@ fn principals(stmt: &Value) -> Vec<String> {
     }
 }
 
-fn expand_document(logical_id: &str, document: &str, doc: &Value, out: &mut Vec<Grant>) {
+fn expand_document(logical_id: &str, document: &str, doc: &Node<'_>, out: &mut Vec<Grant>) {
     for stmt in list(doc.get("Statement")) {
         let effect = stmt
             .get("Effect")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .unwrap_or("Allow")
             .to_owned();
         let condition = stmt
@@ -196,17 +199,46 @@ fn expand_document(logical_id: &str, document: &str, doc: &Value, out: &mut Vec<
     }
 }
 
+/// Whether resources of `type_name` carry permissions that [`broadening`] reads: policy
+/// documents, managed policy attachments or Lambda permissions.
+pub fn carries_permissions(type_name: &str) -> bool {
+    DOCUMENT_PROPERTIES.iter().any(|(t, _)| *t == type_name)
+        || matches!(
+            type_name,
+            "AWS::IAM::User" | "AWS::IAM::Group" | "AWS::Lambda::Permission"
+        )
+}
+
+/// A template's resources whose logical id `keep` accepts, as `(logical id, resource)`.
+fn resources_where<'n, 'a>(
+    template: &'n Node<'a>,
+    keep: &'n dyn Fn(&str) -> bool,
+) -> impl Iterator<Item = (&'n str, &'n Node<'a>)> {
+    template
+        .get("Resources")
+        .and_then(Node::as_object)
+        .unwrap_or_default()
+        .iter()
+        .filter(move |(id, _)| keep(id))
+        .map(|(id, r)| (id.as_ref(), r))
+}
+
 /// Every grant and deny of every policy document in the template.
 pub fn grants(template: &Value) -> Vec<Grant> {
+    grants_where(&Node::from_value(template), &|_| true)
+}
+
+/// The grants of the resources whose logical id `keep` accepts.
+fn grants_where(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<Grant> {
     let mut out = Vec::new();
-    for (id, r) in resources(template) {
+    for (id, r) in resources_where(template, keep) {
         let t = resource_type(r);
         let Some(props) = r.get("Properties") else {
             continue;
         };
         if let Some((_, paths)) = DOCUMENT_PROPERTIES.iter().find(|(ty, _)| *ty == t) {
             for p in *paths {
-                if let Some(doc) = props.get(*p).and_then(as_document) {
+                if let Some(doc) = props.get(p).and_then(as_document) {
                     expand_document(id, p, &doc, &mut out);
                 }
             }
@@ -222,11 +254,11 @@ pub fn grants(template: &Value) -> Vec<Grant> {
     out
 }
 
-fn managed_policies(template: &Value) -> Vec<(String, String)> {
-    resources(template)
+fn managed_policies(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+    resources_where(template, keep)
         .filter(|(_, r)| {
             matches!(
-                resource_type(r),
+                resource_type(*r),
                 "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group"
             )
         })
@@ -238,9 +270,9 @@ fn managed_policies(template: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn lambda_permissions(template: &Value) -> Vec<(String, String)> {
-    resources(template)
-        .filter(|(_, r)| resource_type(r) == "AWS::Lambda::Permission")
+fn lambda_permissions(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+    resources_where(template, keep)
+        .filter(|(_, r)| resource_type(*r) == "AWS::Lambda::Permission")
         .map(|(id, r)| {
             (
                 id.to_owned(),
@@ -291,11 +323,32 @@ fn covers(old: &Grant, new: &Grant) -> bool {
 
 /// What the new template allows beyond the old one (`old` None: nothing deployed yet, so
 /// every grant is new).
+/// What the new template allows beyond the old one (`old` None: nothing deployed yet, so
+/// every grant is new).
 pub fn broadening(old: Option<&Value>, new: &Value) -> Vec<Broadening> {
-    let empty = Value::Null;
+    let old = old.map(Node::from_value);
+    let new = Node::from_value(new);
+    // Everything compared belongs to one resource (grants within one document of one
+    // resource, attachments and permissions by logical id), so a resource that did not
+    // change cannot broaden anything: only the changed ones are expanded.
+    fn resource<'n, 'a>(t: Option<&'n Node<'a>>, id: &str) -> Option<&'n Node<'a>> {
+        t?.get("Resources")?.get(id)
+    }
+    let changed = |id: &str| resource(old.as_ref(), id) != resource(Some(&new), id);
+    broadening_where(old.as_ref(), &new, &changed)
+}
+
+/// [`broadening`] of parsed templates, looking only at the resources `changed` accepts
+/// (the caller knows which differ).
+pub fn broadening_where(
+    old: Option<&Node<'_>>,
+    new: &Node<'_>,
+    changed: &dyn Fn(&str) -> bool,
+) -> Vec<Broadening> {
+    let empty = Node::Null;
     let old = old.unwrap_or(&empty);
-    let old_grants = grants(old);
-    let new_grants = grants(new);
+    let old_grants = grants_where(old, changed);
+    let new_grants = grants_where(new, changed);
     // Grants are compared within one document of one resource: index the old ones so a
     // template with thousands of roles stays linear.
     let mut by_document: HashMap<(&str, &str), Vec<&Grant>> = HashMap::new();
@@ -318,14 +371,15 @@ pub fn broadening(old: Option<&Value>, new: &Value) -> Vec<Broadening> {
             out.push(Broadening::DenyRemoved(d.clone()));
         }
     }
-    let old_managed: HashSet<(String, String)> = managed_policies(old).into_iter().collect();
-    for (logical_id, arn) in managed_policies(new) {
+    let old_managed: HashSet<(String, String)> =
+        managed_policies(old, changed).into_iter().collect();
+    for (logical_id, arn) in managed_policies(new, changed) {
         if !old_managed.contains(&(logical_id.clone(), arn.clone())) {
             out.push(Broadening::ManagedPolicy { logical_id, arn });
         }
     }
-    let old_perms = lambda_permissions(old);
-    for (logical_id, grant) in lambda_permissions(new) {
+    let old_perms = lambda_permissions(old, changed);
+    for (logical_id, grant) in lambda_permissions(new, changed) {
         if !old_perms
             .iter()
             .any(|(i, g)| *i == logical_id && *g == grant)

@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod iam;
+pub mod node;
 pub mod template;
 pub mod template_diff;
 

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use frugal_core::PATH_METADATA;
 use serde_json::Value;
 
+use crate::node::Node;
+
 /// Resource types that hold data: replacing or deleting one loses it.
 pub const STATEFUL_TYPES: &[&str] = &[
     "AWS::S3::Bucket",
@@ -37,17 +39,44 @@ pub fn resources(template: &Value) -> impl Iterator<Item = (&str, &Value)> {
         .map(|(k, v)| (k.as_str(), v))
 }
 
+/// Read access to a parsed JSON value: what the resource facts below need, so they hold
+/// for a [`Value`] and for the borrowed [`Node`] the diff parses into alike.
+pub trait JsonView {
+    /// The value of `key` when this is an object that has it.
+    fn field(&self, key: &str) -> Option<&Self>;
+    /// The string, when this is one.
+    fn text(&self) -> Option<&str>;
+}
+
+impl JsonView for Value {
+    fn field(&self, key: &str) -> Option<&Self> {
+        self.get(key)
+    }
+    fn text(&self) -> Option<&str> {
+        self.as_str()
+    }
+}
+
+impl JsonView for Node<'_> {
+    fn field(&self, key: &str) -> Option<&Self> {
+        self.get(key)
+    }
+    fn text(&self) -> Option<&str> {
+        self.as_str()
+    }
+}
+
 /// A resource's `Type`.
-pub fn resource_type(resource: &Value) -> &str {
-    resource.get("Type").and_then(Value::as_str).unwrap_or("")
+pub fn resource_type<J: JsonView + ?Sized>(resource: &J) -> &str {
+    resource.field("Type").and_then(J::text).unwrap_or("")
 }
 
 /// A resource's construct path from its `Metadata` (`frugal:path`).
-pub fn construct_path(resource: &Value) -> Option<&str> {
+pub fn construct_path<J: JsonView + ?Sized>(resource: &J) -> Option<&str> {
     resource
-        .get("Metadata")
-        .and_then(|m| m.get(PATH_METADATA))
-        .and_then(Value::as_str)
+        .field("Metadata")
+        .and_then(|m| m.field(PATH_METADATA))
+        .and_then(J::text)
 }
 
 /// Logical id → construct path for every resource that records one.
@@ -59,17 +88,17 @@ pub fn construct_paths(template: &Value) -> BTreeMap<String, String> {
 
 /// Whether the resource survives the stack's deletion (`DeletionPolicy` `Retain`,
 /// `RetainExceptOnCreate` or `Snapshot` for the data it keeps).
-pub fn retained_on_delete(resource: &Value) -> bool {
+pub fn retained_on_delete<J: JsonView + ?Sized>(resource: &J) -> bool {
     matches!(
-        resource.get("DeletionPolicy").and_then(Value::as_str),
+        resource.field("DeletionPolicy").and_then(J::text),
         Some("Retain" | "RetainExceptOnCreate")
     )
 }
 
 /// Whether the old physical resource survives a replacement (`UpdateReplacePolicy: Retain`).
-pub fn retained_on_replace(resource: &Value) -> bool {
+pub fn retained_on_replace<J: JsonView + ?Sized>(resource: &J) -> bool {
     matches!(
-        resource.get("UpdateReplacePolicy").and_then(Value::as_str),
+        resource.field("UpdateReplacePolicy").and_then(J::text),
         Some("Retain")
     )
 }

@@ -9,7 +9,8 @@ use frugal_core::ResourceSchema;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use crate::iam::{broadening, Broadening};
+use crate::iam::{broadening_where, Broadening};
+use crate::node::{merge, same_keys, sorted_entries, Node};
 use crate::template::{
     construct_path, is_stateful, resource_type, retained_on_delete, retained_on_replace,
 };
@@ -71,7 +72,8 @@ pub struct ResourceDiff {
     pub path: Option<String>,
     /// Added, removed or modified.
     pub change: Change,
-    /// Property differences (modified resources).
+    /// Property differences (modified resources), in the template's key order (by key
+    /// where the two sides' keys differ).
     pub properties: Vec<PropertyDiff>,
     /// The resource will be replaced (a create-only property or the type changed).
     pub replacement: bool,
@@ -114,59 +116,69 @@ pub struct TemplateDiff {
     pub broadening: Vec<Broadening>,
 }
 
-/// Whether a JSON object is an intrinsic function call (`Ref`, `Fn::…`).
-fn is_intrinsic(m: &serde_json::Map<String, Value>) -> bool {
-    m.len() == 1
-        && m.keys()
-            .next()
-            .is_some_and(|k| k == "Ref" || k.starts_with("Fn::"))
-}
-
 /// Values whose changes are shown as one text diff, not split further (objects and
 /// equal-length arrays are split by key and index).
-fn is_leaf(v: &Value) -> bool {
+fn is_leaf(v: &Node<'_>) -> bool {
     match v {
-        Value::Object(m) => is_intrinsic(m) || m.contains_key("Statement"),
+        Node::Object(_) => v.is_intrinsic() || v.get("Statement").is_some(),
         _ => true,
     }
 }
 
-fn diff_values(
-    path: &str,
-    old: Option<&Value>,
-    new: Option<&Value>,
-    out: &mut Vec<(String, Option<Value>, Option<Value>)>,
+/// One changed path of a resource, borrowing both sides.
+type RawChange<'n, 'a> = (String, Option<&'n Node<'a>>, Option<&'n Node<'a>>);
+
+/// Appends every differing path below `path` (a buffer, restored on return). Each node is
+/// visited once: equality is only asked of leaves and of values that changed shape.
+fn diff_at<'n, 'a>(
+    path: &mut String,
+    old: Option<&'n Node<'a>>,
+    new: Option<&'n Node<'a>>,
+    out: &mut Vec<RawChange<'n, 'a>>,
 ) {
-    if old == new {
-        return;
-    }
-    if let (Some(Value::Object(o)), Some(Value::Object(n))) = (old, new) {
-        if !is_leaf(old.unwrap_or(&Value::Null)) && !is_leaf(new.unwrap_or(&Value::Null)) {
-            let keys: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-            for k in keys {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}/{k}")
-                };
-                diff_values(&p, o.get(k), n.get(k), out);
+    match (old, new) {
+        (Some(o @ Node::Object(om)), Some(n @ Node::Object(nm))) if !is_leaf(o) && !is_leaf(n) => {
+            let mut at = |key: &str, a, b| {
+                let len = path.len();
+                if len > 0 {
+                    path.push('/');
+                }
+                path.push_str(key);
+                diff_at(path, a, b, out);
+                path.truncate(len);
+            };
+            if same_keys(om, nm) {
+                // The common case: walk side by side, in the template's order.
+                for ((key, a), (_, b)) in om.iter().zip(nm) {
+                    at(key, Some(a), Some(b));
+                }
+            } else {
+                for (key, a, b) in merge(&sorted_entries(om), &sorted_entries(nm)) {
+                    at(key, a, b);
+                }
             }
-            return;
+        }
+        (Some(Node::Array(oa)), Some(Node::Array(na))) if oa.len() == na.len() => {
+            for (i, (a, b)) in oa.iter().zip(na).enumerate() {
+                let len = path.len();
+                let _ = write!(path, "/{i}");
+                diff_at(path, Some(a), Some(b), out);
+                path.truncate(len);
+            }
+        }
+        _ => {
+            if old != new {
+                out.push((path.clone(), old, new));
+            }
         }
     }
-    if let (Some(Value::Array(o)), Some(Value::Array(n))) = (old, new) {
-        if o.len() == n.len() {
-            for (i, (ov, nv)) in o.iter().zip(n).enumerate() {
-                diff_values(&format!("{path}/{i}"), Some(ov), Some(nv), out);
-            }
-            return;
-        }
-    }
-    out.push((path.to_owned(), old.cloned(), new.cloned()));
 }
 
-fn lookup<'v>(v: Option<&'v Value>, rest: &str) -> Option<&'v Value> {
-    rest.split('/').try_fold(v?, |cur, k| cur.get(k))
+fn lookup<'n, 'a>(v: Option<&'n Node<'a>>, rest: &str) -> Option<&'n Node<'a>> {
+    rest.split('/').try_fold(v?, |cur, k| match cur {
+        Node::Array(items) => k.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => cur.get(k),
+    })
 }
 
 /// Whether changing `path` of a resource from `old` to `new` replaces it: the path or an
@@ -174,8 +186,8 @@ fn lookup<'v>(v: Option<&'v Value>, rest: &str) -> Option<&'v Value> {
 pub fn replaces(
     schema: &ResourceSchema,
     path: &str,
-    old: Option<&Value>,
-    new: Option<&Value>,
+    old: Option<&Node<'_>>,
+    new: Option<&Node<'_>>,
 ) -> bool {
     if schema.requires_replacement(path) {
         return true;
@@ -190,42 +202,42 @@ pub fn replaces(
 
 fn diff_resource(
     id: &str,
-    old: Option<&Value>,
-    new: Option<&Value>,
+    old: Option<&Node<'_>>,
+    new: Option<&Node<'_>>,
     schema_of: SchemaLookup<'_>,
 ) -> Option<ResourceDiff> {
-    if old == new {
-        return None;
-    }
-    let change = Change::of(old, new);
-    let current = new.or(old).unwrap_or(&Value::Null);
+    let change = match (old, new) {
+        (None, None) => return None,
+        (None, Some(_)) => Change::Added,
+        (Some(_), None) => Change::Removed,
+        (Some(_), Some(_)) => Change::Modified,
+    };
+    let current = new.or(old)?;
     let type_name = resource_type(current).to_owned();
     let mut properties = Vec::new();
     let mut replacement = false;
-    if let (Some(o), Some(n)) = (old, new) {
+    if change == Change::Modified {
         let mut raw = Vec::new();
-        diff_values("", Some(o), Some(n), &mut raw);
+        diff_at(&mut String::new(), old, new, &mut raw);
+        if raw.is_empty() {
+            return None;
+        }
         let schema = schema_of(&type_name);
         for (path, ov, nv) in raw {
             let requires_replacement = if path == "Type" {
                 true
             } else if let (Some(prop), Some(s)) = (path.strip_prefix("Properties/"), schema) {
-                replaces(s, prop, ov.as_ref(), nv.as_ref())
+                replaces(s, prop, ov, nv)
             } else if path == "Properties" {
-                schema.is_some_and(|s| {
-                    !s.create_only.is_empty()
-                        && s.create_only
-                            .iter()
-                            .any(|c| lookup(ov.as_ref(), c) != lookup(nv.as_ref(), c))
-                })
+                schema.is_some_and(|s| s.create_only.iter().any(|c| lookup(ov, c) != lookup(nv, c)))
             } else {
                 false
             };
             replacement |= requires_replacement;
             properties.push(PropertyDiff {
                 path,
-                old: ov,
-                new: nv,
+                old: ov.map(Node::to_value),
+                new: nv.map(Node::to_value),
                 requires_replacement,
             });
         }
@@ -252,58 +264,103 @@ pub fn diff_templates(
     new: &Value,
     schema_of: SchemaLookup<'_>,
 ) -> TemplateDiff {
-    let empty = serde_json::Map::new();
-    let old_map = old.and_then(Value::as_object).unwrap_or(&empty);
-    let new_map = new.as_object().unwrap_or(&empty);
+    let old = old.map(Node::from_value);
+    diff_nodes(old.as_ref(), &Node::from_value(new), schema_of)
+}
+
+/// Templates larger than this together are parsed on two threads.
+const PARALLEL_PARSE_BYTES: usize = 1 << 20;
+
+/// Compares two templates given as JSON text (`old` None: not deployed), parsed with
+/// [`parse_templates`]: the fast way for big templates.
+pub fn diff_template_texts(
+    old: Option<&str>,
+    new: &str,
+    schema_of: SchemaLookup<'_>,
+) -> Result<TemplateDiff, serde_json::Error> {
+    let (old, new) = parse_templates(old, new)?;
+    Ok(diff_nodes(old.as_ref(), &new, schema_of))
+}
+
+/// Parses two template texts into borrowed trees, on two threads when they are large.
+pub fn parse_templates<'a>(
+    old: Option<&'a str>,
+    new: &'a str,
+) -> Result<(Option<Node<'a>>, Node<'a>), serde_json::Error> {
+    let (old, new) = match old {
+        Some(o) if o.len() + new.len() > PARALLEL_PARSE_BYTES => std::thread::scope(|s| {
+            let parsing = s.spawn(|| Node::parse(o));
+            let new = Node::parse(new);
+            // A panic in the parser thread is a panic here too.
+            let old = parsing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (Some(old), new)
+        }),
+        _ => (old.map(Node::parse), Node::parse(new)),
+    };
+    Ok((old.transpose()?, new?))
+}
+
+/// The sorted entries of `node` when it is an object, else none.
+fn object_entries<'n, 'a>(node: Option<&'n Node<'a>>) -> Vec<(&'n str, &'n Node<'a>)> {
+    node.and_then(Node::as_object)
+        .map(sorted_entries)
+        .unwrap_or_default()
+}
+
+/// Compares two parsed templates (`old` None: not deployed).
+pub fn diff_nodes(
+    old: Option<&Node<'_>>,
+    new: &Node<'_>,
+    schema_of: SchemaLookup<'_>,
+) -> TemplateDiff {
+    let (old_top, new_top) = (object_entries(old), object_entries(Some(new)));
     let mut diff = TemplateDiff::default();
-    let empty_obj = Value::Object(serde_json::Map::new());
-    let sections: BTreeSet<&String> = old_map
-        .keys()
-        .chain(new_map.keys())
-        .filter(|k| *k != "Resources")
-        .collect();
-    for section in sections {
-        let (o, n) = (old_map.get(section), new_map.get(section));
+    let no_entries = Node::Object(Vec::new());
+    let mut resources = (None, None);
+    for (section, o, n) in merge(&old_top, &new_top) {
+        if section == "Resources" {
+            resources = (o, n);
+            continue;
+        }
         if o == n {
             continue;
         }
-        match (o.or(Some(&empty_obj)), n.or(Some(&empty_obj))) {
-            (Some(Value::Object(om)), Some(Value::Object(nm))) => {
-                let names: BTreeSet<&String> = om.keys().chain(nm.keys()).collect();
-                for name in names {
-                    if om.get(name) != nm.get(name) {
+        match (o.unwrap_or(&no_entries), n.unwrap_or(&no_entries)) {
+            (Node::Object(om), Node::Object(nm)) => {
+                for (name, a, b) in merge(&sorted_entries(om), &sorted_entries(nm)) {
+                    if a != b {
                         diff.entries.push(EntryDiff {
-                            section: section.clone(),
-                            name: name.clone(),
-                            old: om.get(name).cloned(),
-                            new: nm.get(name).cloned(),
+                            section: section.to_owned(),
+                            name: name.to_owned(),
+                            old: a.map(Node::to_value),
+                            new: b.map(Node::to_value),
                         });
                     }
                 }
             }
             _ => diff.entries.push(EntryDiff {
-                section: section.clone(),
+                section: section.to_owned(),
                 name: String::new(),
-                old: o.cloned(),
-                new: n.cloned(),
+                old: o.map(Node::to_value),
+                new: n.map(Node::to_value),
             }),
         }
     }
-    let old_res = old_map
-        .get("Resources")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let new_res = new_map
-        .get("Resources")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let ids: BTreeSet<&String> = old_res.keys().chain(new_res.keys()).collect();
-    for id in ids {
-        if let Some(d) = diff_resource(id, old_res.get(id), new_res.get(id), schema_of) {
+    let (old_res, new_res) = (object_entries(resources.0), object_entries(resources.1));
+    for (id, o, n) in merge(&old_res, &new_res) {
+        if let Some(d) = diff_resource(id, o, n, schema_of) {
             diff.resources.push(d);
         }
     }
-    diff.broadening = broadening(old, new);
+    // `diff.resources` is sorted by logical id: the changed ones, for the IAM analysis.
+    let changed = |id: &str| {
+        diff.resources
+            .binary_search_by(|r| r.logical_id.as_str().cmp(id))
+            .is_ok()
+    };
+    diff.broadening = broadening_where(old, new, &changed);
     diff
 }
 
@@ -715,6 +772,75 @@ mod tests {
         assert!(d
             .render(false)
             .contains("[~] Properties/LogGroupName (requires replacement)"));
+    }
+
+    #[test]
+    fn texts_and_values_diff_alike_whatever_the_key_order() {
+        let old = r#"{"Resources": {
+            "R": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p",
+                "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}]}},
+            "B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "a", "Tags": [{"Key": "k", "Value": "1"}]}},
+            "Same": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "t"}}},
+            "Outputs": {"O": {"Value": "1"}}}"#;
+        // Keys reordered at every level, one tag value and the bucket name changed, an
+        // action added, a resource added.
+        let new = r#"{"Outputs": {"O": {"Value": "2"}}, "Resources": {
+            "Same": {"Properties": {"TopicName": "t"}, "Type": "AWS::SNS::Topic"},
+            "B": {"Properties": {"Tags": [{"Value": "2", "Key": "k"}], "BucketName": "b"}, "Type": "AWS::S3::Bucket"},
+            "Q": {"Type": "AWS::SQS::Queue"},
+            "R": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p",
+                "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}}]}}}}"#;
+        let from_texts = diff_template_texts(Some(old), new, &schemas).expect("parse");
+        let values = |t: &str| serde_json::from_str::<Value>(t).expect("json");
+        let from_values = diff_templates(Some(&values(old)), &values(new), &schemas);
+        assert_eq!(from_texts, from_values);
+        let ids: Vec<&str> = from_texts
+            .resources
+            .iter()
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        assert_eq!(ids, ["B", "Q", "R"], "the unchanged topic is not listed");
+        let bucket: Vec<&str> = from_texts.resources[0]
+            .properties
+            .iter()
+            .map(|p| p.path.as_str())
+            .collect();
+        assert_eq!(bucket, ["Properties/BucketName", "Properties/Tags/0/Value"]);
+        assert!(from_texts.resources[0].replacement);
+        assert_eq!(
+            from_texts.broadening.len(),
+            1,
+            "{:?}",
+            from_texts.broadening
+        );
+        assert!(from_texts.broadening[0]
+            .to_string()
+            .contains("s3:PutObject"));
+        assert_eq!(from_texts.entries.len(), 1);
+        // Not deployed yet: everything is added, every grant is new.
+        let fresh = diff_template_texts(None, new, &schemas).expect("parse");
+        assert_eq!(fresh.resources.len(), 4);
+        assert_eq!(fresh.broadening.len(), 2);
+        assert!(diff_template_texts(Some("{"), new, &schemas).is_err());
+    }
+
+    #[test]
+    fn large_templates_parse_in_parallel_to_the_same_diff() {
+        let template = |suffix: &str| {
+            let resources: Vec<String> = (0..6000)
+                .map(|i| {
+                    format!(
+                        r#""Log{i}": {{"Type": "AWS::Logs::LogGroup", "Properties": {{"LogGroupName": "/a/{i}{suffix}", "RetentionInDays": 7}}}}"#
+                    )
+                })
+                .collect();
+            format!(r#"{{"Resources": {{{}}}}}"#, resources.join(","))
+        };
+        let (old, new) = (template(""), template("x"));
+        assert!(old.len() + new.len() > PARALLEL_PARSE_BYTES);
+        let d = diff_template_texts(Some(&old), &new, &crate::schema_of).expect("parse");
+        assert_eq!(d.resources.len(), 6000);
+        assert!(d.resources.iter().all(|r| r.replacement && r.loses_data()));
     }
 
     #[test]

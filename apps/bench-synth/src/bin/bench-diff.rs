@@ -43,30 +43,32 @@ fn prepare(input: &str, output: &str) -> Result<(), String> {
 }
 
 fn diff(old: &str, new: &str) -> Result<(), String> {
-    // The two parses are independent: one per core.
-    let (old, new) = std::thread::scope(|s| {
-        let old = s.spawn(|| read(old));
-        let new = read(new);
-        (
-            old.join()
-                .unwrap_or_else(|_| Err("parser thread panicked".to_owned())),
-            new,
-        )
-    });
-    let (old, new) = (old?, new?);
-    let diff =
-        frugal_diff::template_diff::diff_templates(Some(&old), &new, &frugal_diff::schema_of);
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    let (old_text, new_text) = (read(old)?, read(new)?);
+    // Parsed as `frugal diff` parses them: borrowed trees, the two on one core each.
+    let (old_tree, new_tree) =
+        frugal_diff::template_diff::parse_templates(Some(&old_text), &new_text)
+            .map_err(|e| format!("{old} or {new}: {e}"))?;
+    let diff = frugal_diff::template_diff::diff_nodes(
+        old_tree.as_ref(),
+        &new_tree,
+        &frugal_diff::schema_of,
+    );
     let rendered = diff.render(false);
     let summary = diff.summary();
+    let resources = new_tree
+        .get("Resources")
+        .and_then(frugal_diff::node::Node::as_object)
+        .map_or(0, <[_]>::len);
     println!(
-        "resources={} rendered_bytes={} summary_lines={} peak_rss_kb={}",
-        new["Resources"].as_object().map_or(0, serde_json::Map::len),
+        "resources={resources} rendered_bytes={} summary_lines={} peak_rss_kb={}",
         rendered.len(),
         summary.len(),
         peak_rss_kb().unwrap_or(0)
     );
     // The process ends here: freeing the trees piece by piece would only cost time.
-    std::mem::forget((old, new, diff, rendered));
+    std::mem::forget((old_tree, new_tree, diff, rendered));
+    std::mem::forget((old_text, new_text));
     Ok(())
 }
 
