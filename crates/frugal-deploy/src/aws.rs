@@ -30,6 +30,32 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(6)
 }
 
+/// Loads configuration and credentials through the standard chain (environment, shared
+/// files, SSO, …) with `options`' profile, region and endpoint overrides and
+/// [`retry_config`]: the one way every Frugal command reaches AWS.
+pub async fn load_config(options: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
+    if let Some(p) = &options.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &options.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(e) = &options.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
+/// An S3 client for `config`, path-style when an endpoint is set (a local emulator on
+/// `localhost` cannot serve virtual-hosted bucket names).
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
 /// The clients one region needs.
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -48,12 +74,9 @@ pub struct Clients {
 impl Clients {
     /// Clients for the region of `config` (S3 path-style when an endpoint is set).
     pub fn from_config(config: &SdkConfig) -> Clients {
-        let s3_conf = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
         Clients {
             cfn: aws_sdk_cloudformation::Client::new(config),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            s3: s3_client(config),
             ecr: aws_sdk_ecr::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             region: config
@@ -76,18 +99,7 @@ impl Session {
     /// Loads configuration and credentials through the standard chain with `options`'
     /// overrides.
     pub async fn connect(options: &AwsOptions) -> Session {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
-        if let Some(p) = &options.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &options.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(e) = &options.endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        Session::from_config(loader.load().await)
+        Session::from_config(load_config(options).await)
     }
 
     /// A session over an already loaded configuration.

@@ -1,6 +1,6 @@
 //! The AWS clients the operations use, built from one SDK configuration.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use frugal_deploy::AwsOptions;
 
 /// One client per service the operations read (or, for training, write).
@@ -37,12 +37,9 @@ pub struct OpsClients {
 impl OpsClients {
     /// Clients for `config` (S3 path-style when an endpoint is set: a local emulator).
     pub fn from_config(config: &SdkConfig) -> OpsClients {
-        let s3_conf = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
         OpsClients {
             cfn: aws_sdk_cloudformation::Client::new(config),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            s3: frugal_deploy::aws::s3_client(config),
             ecr: aws_sdk_ecr::Client::new(config),
             eks: aws_sdk_eks::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
@@ -61,17 +58,6 @@ impl OpsClients {
     /// shared files, SSO, …) with `options`' profile, region and endpoint overrides, and
     /// the deploy engine's retry settings.
     pub async fn connect(options: &AwsOptions) -> OpsClients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(frugal_deploy::aws::retry_config());
-        if let Some(p) = &options.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &options.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(e) = &options.endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        OpsClients::from_config(&loader.load().await)
+        OpsClients::from_config(&frugal_deploy::aws::load_config(options).await)
     }
 }
