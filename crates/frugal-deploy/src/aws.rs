@@ -67,6 +67,8 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     /// STS (the account id for the staging bucket name).
     pub sts: aws_sdk_sts::Client,
+    /// CloudWatch Logs (deleting retained log groups).
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     /// The region.
     pub region: String,
 }
@@ -79,6 +81,7 @@ impl Clients {
             s3: s3_client(config),
             ecr: aws_sdk_ecr::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
             region: config
                 .region()
                 .map(ToString::to_string)

@@ -30,6 +30,10 @@ pub struct DestroyOptions {
     pub dry_run: bool,
     /// Empty buckets (every object version) and repositories first; non-protected stacks only.
     pub purge_data: bool,
+    /// With `purge_data`: also delete the buckets, repositories and log groups the
+    /// template retains (`DeletionPolicy: Retain`), once the stack is gone — a teardown
+    /// that leaves no data behind.
+    pub delete_retained: bool,
     /// Destroy protected stacks too (turning termination protection off).
     pub force_protected: bool,
     /// Polling schedule.
@@ -144,21 +148,37 @@ async fn destroy_one(
             summary: s,
         })
         .collect();
-    let (kept, deleted): (Vec<&Item>, Vec<&Item>) = items.iter().partition(|i| i.summary.retained);
-    console.line(format!(
+    let (retained, deleted): (Vec<&Item>, Vec<&Item>) =
+        items.iter().partition(|i| i.summary.retained);
+    let (purged, kept): (Vec<&Item>, Vec<&Item>) = retained.into_iter().partition(|i| {
+        options.delete_retained
+            && i.physical_id.is_some()
+            && DATA_TYPES.contains(&i.summary.type_name.as_str())
+    });
+    let mut heading = format!(
         "{name} ({}): {} resources will be deleted, {} retained",
         info.status,
         deleted.len(),
         kept.len()
-    ));
+    );
+    if !purged.is_empty() {
+        heading.push_str(&format!(
+            ", {} retained ones deleted after the stack (--delete-retained)",
+            purged.len()
+        ));
+    }
+    console.line(heading);
     for i in &deleted {
         console.line(format!("  delete  {}", describe(i)));
+    }
+    for i in &purged {
+        console.line(format!("  purge   {}", describe(i)));
     }
     for i in &kept {
         console.line(format!("  retain  {}", describe(i)));
     }
     let protected = stack.manifest.protected || info.termination_protection;
-    if protected && options.purge_data {
+    if protected && (options.purge_data || options.delete_retained) {
         return Err(DeployError::PurgeProtected { stack: name });
     }
     if protected && !options.force_protected && !options.dry_run {
@@ -297,6 +317,11 @@ async fn destroy_one(
         });
     }
     console.line(format!("{name}: DELETE_COMPLETE"));
+    for i in &purged {
+        let Some(id) = &i.physical_id else { continue };
+        let done = delete_data(&clients, &i.summary.type_name, id).await?;
+        console.line(format!("{name}: deleted retained {done}"));
+    }
     if left.is_empty() {
         console.line(format!("{name}: nothing left behind"));
     } else {
@@ -310,6 +335,69 @@ async fn destroy_one(
         outcome: DestroyOutcome::Deleted,
         left_behind: left,
     })
+}
+
+/// The retained types `delete_retained` deletes: the ones that hold data.
+const DATA_TYPES: &[&str] = &[
+    "AWS::S3::Bucket",
+    "AWS::ECR::Repository",
+    "AWS::Logs::LogGroup",
+];
+
+/// Deletes a bucket (emptied first), a repository (with its images) or a log group that
+/// its stack retained; says what it deleted. One that is already gone is fine.
+async fn delete_data(clients: &Clients, type_name: &str, id: &str) -> Result<String> {
+    match type_name {
+        "AWS::S3::Bucket" => {
+            let n = empty_bucket(clients, id).await?;
+            match clients.s3.delete_bucket().bucket(id).send().await {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .and_then(|s| s.meta().code())
+                        .is_some_and(|c| c == "NoSuchBucket") => {}
+                Err(e) => return Err(aws_error("DeleteBucket", e)),
+            }
+            Ok(format!("bucket {id} ({n} object versions)"))
+        }
+        "AWS::ECR::Repository" => {
+            let n = empty_repository(clients, id).await?;
+            match clients
+                .ecr
+                .delete_repository()
+                .repository_name(id)
+                .force(true)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_repository_not_found_exception()) => {}
+                Err(e) => return Err(aws_error("DeleteRepository", e)),
+            }
+            Ok(format!("repository {id} ({n} images)"))
+        }
+        "AWS::Logs::LogGroup" => {
+            match clients
+                .logs
+                .delete_log_group()
+                .log_group_name(id)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+                Err(e) => return Err(aws_error("DeleteLogGroup", e)),
+            }
+            Ok(format!("log group {id}"))
+        }
+        other => Err(DeployError::Other(format!(
+            "{other} {id}: not a data resource --delete-retained deletes"
+        ))),
+    }
 }
 
 /// Whether a bucket or repository still exists (other types are not checked).

@@ -94,8 +94,8 @@ pub enum DeployError {
         /// The stack.
         stack: String,
     },
-    /// `--purge-data` was asked for a protected stack.
-    #[error("stack {stack} is protected: --purge-data is only for non-prod stacks")]
+    /// `--purge-data` (or `--delete-retained`) was asked for a protected stack.
+    #[error("stack {stack} is protected: --purge-data and --delete-retained are only for non-prod stacks")]
     PurgeProtected {
         /// The stack.
         stack: String,

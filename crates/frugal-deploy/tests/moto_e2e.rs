@@ -449,7 +449,8 @@ async fn deploy_redeploy_update_diff_destroy() {
     );
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
-        r.stderr.contains("--purge-data is only for non-prod"),
+        r.stderr
+            .contains("--purge-data and --delete-retained are only for non-prod"),
         "{r:?}"
     );
     assert_eq!(

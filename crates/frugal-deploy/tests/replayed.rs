@@ -108,6 +108,7 @@ fn session(rules: &[&Rule]) -> Session {
         s3: aws_sdk_s3::Client::new(&other),
         ecr: aws_sdk_ecr::Client::new(&other),
         sts: aws_sdk_sts::Client::new(&other),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&other),
         region: "us-east-1".into(),
     })
 }

@@ -98,6 +98,10 @@ enum Command {
         /// Empty buckets (all object versions) and repositories first (non-prod only).
         #[arg(long)]
         purge_data: bool,
+        /// With --purge-data: also delete the buckets, repositories and log groups the
+        /// template retains, once the stack is gone (a teardown that keeps no data).
+        #[arg(long, requires = "purge_data")]
+        delete_retained: bool,
         /// Destroy protected (prod) stacks too.
         #[arg(long)]
         force_protected: bool,
@@ -209,6 +213,7 @@ async fn run(cli: Cli, console: Console, cancel: Cancel) -> ExitCode {
             yes,
             dry_run,
             purge_data,
+            delete_retained,
             force_protected,
             common,
         } => {
@@ -220,6 +225,7 @@ async fn run(cli: Cli, console: Console, cancel: Cancel) -> ExitCode {
                     yes,
                     dry_run,
                     purge_data,
+                    delete_retained,
                     force_protected,
                     ..Default::default()
                 };
