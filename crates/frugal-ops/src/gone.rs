@@ -188,33 +188,49 @@ pub async fn gone(
 
     // Log groups: the app's own, the ones services created, and any named after the app.
     let mut log_names: BTreeMap<String, bool> = BTreeMap::new();
+    // Groups AWS services create for what the app does not own (the cluster, SageMaker).
+    let mut service_logs: BTreeSet<String> = BTreeSet::new();
     for l in expect::log_groups(&app) {
         if !kept_stack(&l.stack) {
+            if matches!(l.owner, expect::LogOwner::Service(_)) {
+                service_logs.insert(l.name.clone());
+            }
             log_names.insert(l.name, l.retained);
         }
     }
-    let mut found_logs: BTreeSet<String> = BTreeSet::new();
+    // Name → retention in days (None: never expires).
+    let mut found_logs: BTreeMap<String, Option<i32>> = BTreeMap::new();
     for name in log_names.keys() {
         match soft(log_groups_with_prefix(clients, name).await)? {
-            Ok(groups) => {
-                found_logs.extend(groups.into_iter().map(|(n, _)| n).filter(|n| n == name))
-            }
+            Ok(groups) => found_logs.extend(groups.into_iter().filter(|(n, _)| n == name)),
             Err(msg) => report.checks.push(Check::fail("gone.log-group", name, msg)),
         }
     }
     match soft(log_groups_named(clients, &app.app).await)? {
-        Ok(groups) => found_logs.extend(groups.into_iter().map(|(n, _)| n)),
+        Ok(groups) => found_logs.extend(groups),
         Err(msg) => {
             report
                 .checks
                 .push(Check::fail("gone.log-group", format!("*{}*", app.app), msg))
         }
     }
-    for name in &found_logs {
+    for (name, retention) in &found_logs {
         if is_kept(name) {
             continue;
         }
         reported.push(name.clone());
+        if let (true, Some(days)) = (service_logs.contains(name), retention) {
+            // The service that writes it (the cluster, SageMaker) is not the app's, so a
+            // teardown does not delete it; with a retention its stored logs age out.
+            report.checks.push(Check::pass(
+                "gone.log-group",
+                name,
+                format!(
+                    "exists: AWS created it for a service the app does not own; its logs expire after {days} days"
+                ),
+            ));
+            continue;
+        }
         let retained = log_names.get(name).copied().unwrap_or(false);
         report.checks.push(leftover(
             "gone.log-group",
@@ -224,7 +240,7 @@ pub async fn gone(
             options,
         ));
     }
-    if found_logs.iter().all(|n| is_kept(n)) {
+    if found_logs.keys().all(|n| is_kept(n)) {
         report.checks.push(Check::pass(
             "gone.log-group",
             format!("*{}*", app.app),

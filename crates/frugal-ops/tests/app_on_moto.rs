@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use frugal_deploy::StackOutcome;
+use frugal_deploy::{DestroyOptions, StackOutcome};
 use frugal_moto::Moto;
 use frugal_ops::expect::{self, AppView};
 
@@ -166,6 +166,134 @@ async fn the_real_app_deploys_redeploys_and_destroys_on_the_emulator() {
         .await
         .expect("log groups");
     assert_eq!(api.log_groups().len(), 1, "API log group retained");
+}
+
+/// The teardown workflow's sequence: every dev stack but the one with the alert topic is
+/// destroyed with `--purge-data --delete-retained`, so the data goes too, and then
+/// `verify --gone` (keeping that stack) finds nothing left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teardown_deletes_the_data_too_and_leaves_only_the_alert_stack() {
+    let moto = Moto::start();
+    let out = Out::synth("teardown");
+    let assembly = out.assembly();
+    let app = AppView::from_assembly(&assembly, "dev").expect("dev");
+    let stacks = dev_stacks(&assembly);
+    deploy(&moto, &assembly, &stacks).await;
+    let c = clients(&moto);
+    let bucket = expect::buckets(&app)[0].name.clone().expect("bucket name");
+    let repo = expect::repositories(&app)[0].name.clone();
+    let api_logs = "/aws/retail-forecast/api";
+    c.s3.put_object()
+        .bucket(&bucket)
+        .key("raw/sales.csv")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"store,units\n1,2\n",
+        ))
+        .send()
+        .await
+        .expect("PutObject");
+    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#;
+    c.ecr
+        .put_image()
+        .repository_name(&repo)
+        .image_manifest(manifest)
+        .image_tag("v1")
+        .send()
+        .await
+        .expect("PutImage");
+
+    let guardrails = stacks
+        .iter()
+        .find(|s| s.ends_with("-Guardrails"))
+        .cloned()
+        .expect("guardrails stack");
+    let doomed: Vec<String> = stacks
+        .iter()
+        .filter(|s| **s != guardrails)
+        .cloned()
+        .collect();
+    // A dry run lists the retained data as purged, and deletes nothing.
+    let printed = destroy_with(
+        &moto,
+        &assembly,
+        DestroyOptions {
+            stacks: doomed.clone(),
+            purge_data: true,
+            delete_retained: true,
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        printed.contains("  purge   AWS::S3::Bucket DataBucket"),
+        "{printed}"
+    );
+    assert!(
+        c.s3.head_bucket().bucket(&bucket).send().await.is_ok(),
+        "dry run"
+    );
+    let printed = destroy_with(
+        &moto,
+        &assembly,
+        DestroyOptions {
+            stacks: doomed,
+            purge_data: true,
+            delete_retained: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        printed.contains(&format!(
+            "deleted retained bucket {bucket} (1 object versions)"
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("deleted retained repository {repo} (1 images)")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("deleted retained log group {api_logs}")),
+        "{printed}"
+    );
+    assert!(c.s3.head_bucket().bucket(&bucket).send().await.is_err());
+    assert!(c
+        .ecr
+        .describe_repositories()
+        .repository_names(&repo)
+        .send()
+        .await
+        .is_err());
+    let logs = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(api_logs)
+        .send()
+        .await
+        .expect("log groups");
+    assert!(logs.log_groups().is_empty(), "{logs:?}");
+
+    let gone = frugal_ops::gone(
+        &c,
+        &assembly,
+        &frugal_ops::GoneOptions {
+            env: "dev".into(),
+            keep: vec![guardrails.clone()],
+            keep_retained: false,
+        },
+    )
+    .await
+    .expect("gone runs");
+    assert!(gone.passed(), "{}", gone.to_table());
+    assert!(
+        gone.checks
+            .iter()
+            .any(|ch| ch.id == "gone.stack" && ch.resource == guardrails && ch.passed()),
+        "{}",
+        gone.to_table()
+    );
 }
 
 /// Percent-decoding (IAM returns policy documents URL-encoded).

@@ -557,7 +557,34 @@ async fn verify_passes_then_each_broken_thing_fails_and_gone_lists_leftovers() {
     assert!(has("gone.bucket", &bucket_name), "{}", gone.to_table());
     assert!(has("gone.repository", &repo.name), "{}", gone.to_table());
     assert!(has("gone.log-group", api_logs), "{}", gone.to_table());
-    assert!(has("gone.log-group", eks_logs), "{}", gone.to_table());
+    // The cluster's own group is not the app's to delete; with a retention it ages out.
+    assert!(!has("gone.log-group", eks_logs), "{}", gone.to_table());
+    assert!(
+        gone.checks.iter().any(|c| c.id == "gone.log-group"
+            && c.resource == eks_logs
+            && c.passed()
+            && c.detail.contains("expire after 7 days")),
+        "{}",
+        gone.to_table()
+    );
+    // Without a retention it keeps its logs, and their bill, forever: a leftover.
+    plain
+        .logs
+        .delete_retention_policy()
+        .log_group_name(eks_logs)
+        .send()
+        .await
+        .expect("DeleteRetentionPolicy");
+    let unbounded = frugal_ops::gone(&plain, &assembly, &options)
+        .await
+        .expect("gone runs");
+    assert!(
+        failures(&unbounded)
+            .iter()
+            .any(|(i, r)| i == "gone.log-group" && r == eks_logs),
+        "{}",
+        unbounded.to_table()
+    );
     assert!(
         has("gone.nodegroup", "retail-forecast-nodes"),
         "{}",

@@ -108,12 +108,25 @@ pub async fn deploy(
 /// Destroys `stacks` through the real deploy engine; `--purge-data` empties buckets and
 /// repositories first.
 pub async fn destroy(moto: &Moto, assembly: &Assembly, stacks: &[String], purge_data: bool) {
+    destroy_with(
+        moto,
+        assembly,
+        DestroyOptions {
+            stacks: stacks.to_vec(),
+            purge_data,
+            ..Default::default()
+        },
+    )
+    .await;
+}
+
+/// Destroys through the real deploy engine with `options` (without questions); returns
+/// what it printed.
+pub async fn destroy_with(moto: &Moto, assembly: &Assembly, options: DestroyOptions) -> String {
     let session = Session::from_config(sdk_config(moto));
     let options = DestroyOptions {
-        stacks: stacks.to_vec(),
         yes: true,
-        purge_data,
-        ..Default::default()
+        ..options
     };
     let console = Console::capture(None);
     if let Err(e) =
@@ -124,6 +137,7 @@ pub async fn destroy(moto: &Moto, assembly: &Assembly, stacks: &[String], purge_
             console.captured().join("\n")
         );
     }
+    console.captured().join("\n")
 }
 
 fn tail(text: &str, lines: usize) -> String {
