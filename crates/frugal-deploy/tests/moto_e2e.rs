@@ -492,11 +492,10 @@ async fn deploy_redeploy_update_diff_destroy() {
         .send()
         .await
         .expect("DeleteObject");
-    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"},"layers":[]}"#;
     aws.ecr
         .put_image()
         .repository_name("frugal-test-images")
-        .image_manifest(manifest)
+        .image_manifest(frugal_moto::IMAGE_MANIFEST)
         .image_tag("v1")
         .send()
         .await
