@@ -26,6 +26,8 @@
 pub mod assembly;
 pub mod aws;
 pub mod cfn;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod console;
 pub mod deploy;
 pub mod destroy;

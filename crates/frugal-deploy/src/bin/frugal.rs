@@ -1,13 +1,12 @@
 //! `frugal`: deploy, diff and destroy a synthesized Frugal app (`cfn-out/`).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
+use frugal_deploy::cli::CommonArgs as Common;
 use frugal_deploy::{
-    ApprovalLevel, Assembly, AwsOptions, Cancel, Console, DeployError, DeployOptions,
-    DestroyOptions, DiffOptions, Session,
+    ApprovalLevel, Cancel, Console, DeployError, DeployOptions, DestroyOptions, DiffOptions,
+    Session,
 };
 
 /// Deploy, diff and destroy a synthesized Frugal app on AWS CloudFormation.
@@ -16,23 +15,6 @@ use frugal_deploy::{
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Options every command takes.
-#[derive(Args, Debug, Clone)]
-struct Common {
-    /// Directory holding manifest.json and the templates.
-    #[arg(long, default_value = "cfn-out")]
-    out: PathBuf,
-    /// AWS profile (shared config/credentials, SSO).
-    #[arg(long)]
-    profile: Option<String>,
-    /// AWS region.
-    #[arg(long)]
-    region: Option<String>,
-    /// Endpoint URL for every AWS service (a local emulator).
-    #[arg(long)]
-    endpoint_url: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -111,17 +93,7 @@ enum Command {
 }
 
 async fn session(common: &Common) -> Session {
-    Session::connect(&AwsOptions {
-        profile: common.profile.clone(),
-        region: common.region.clone(),
-        endpoint_url: common.endpoint_url.clone(),
-    })
-    .await
-}
-
-fn load(common: &Common) -> anyhow::Result<Assembly> {
-    Assembly::load(&common.out)
-        .with_context(|| format!("reading the synthesized app in {}", common.out.display()))
+    Session::connect(&common.aws_options()).await
 }
 
 /// Exit code for an error: 130 for Ctrl-C, 2 for diff's "could not compare", 1 otherwise.
@@ -156,7 +128,7 @@ async fn run(cli: Cli, console: Console, cancel: Cancel) -> ExitCode {
             common,
         } => {
             let result = async {
-                let assembly = load(&common)?;
+                let assembly = common.load()?;
                 let options = DeployOptions {
                     stacks,
                     all,
@@ -189,7 +161,7 @@ async fn run(cli: Cli, console: Console, cancel: Cancel) -> ExitCode {
             common,
         } => {
             let result = async {
-                let assembly = load(&common)?;
+                let assembly = common.load()?;
                 let options = DiffOptions {
                     stacks,
                     change_set,
@@ -218,7 +190,7 @@ async fn run(cli: Cli, console: Console, cancel: Cancel) -> ExitCode {
             common,
         } => {
             let result = async {
-                let assembly = load(&common)?;
+                let assembly = common.load()?;
                 let options = DestroyOptions {
                     stacks,
                     all,

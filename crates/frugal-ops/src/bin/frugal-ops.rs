@@ -1,13 +1,11 @@
 //! `frugal-ops`: verify a deployed Frugal app against `cfn-out/`, check it is gone after a
 //! teardown, and start SageMaker managed spot training with the app's resources.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use frugal_deploy::{Assembly, AwsOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use frugal_deploy::cli::CommonArgs as Common;
 use frugal_ops::train::{self, TrainOptions};
 use frugal_ops::{GoneOptions, OpsClients, OpsError, VerifyOptions};
 
@@ -17,23 +15,6 @@ use frugal_ops::{GoneOptions, OpsClients, OpsError, VerifyOptions};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Options every command takes (the same as `frugal`'s).
-#[derive(Args, Debug, Clone)]
-struct Common {
-    /// Directory holding manifest.json and the templates.
-    #[arg(long, default_value = "cfn-out")]
-    out: PathBuf,
-    /// AWS profile (shared config/credentials, SSO).
-    #[arg(long)]
-    profile: Option<String>,
-    /// AWS region.
-    #[arg(long)]
-    region: Option<String>,
-    /// Endpoint URL for every AWS service (a local emulator).
-    #[arg(long)]
-    endpoint_url: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,17 +99,7 @@ enum Command {
 }
 
 async fn clients(common: &Common) -> OpsClients {
-    OpsClients::connect(&AwsOptions {
-        profile: common.profile.clone(),
-        region: common.region.clone(),
-        endpoint_url: common.endpoint_url.clone(),
-    })
-    .await
-}
-
-fn load(common: &Common) -> anyhow::Result<Assembly> {
-    Assembly::load(&common.out)
-        .with_context(|| format!("reading the synthesized app in {}", common.out.display()))
+    OpsClients::connect(&common.aws_options()).await
 }
 
 fn fail(e: &anyhow::Error, code: u8) -> ExitCode {
@@ -150,7 +121,7 @@ async fn run(cli: Cli) -> ExitCode {
             common,
         } => {
             let result = async {
-                let assembly = load(&common)?;
+                let assembly = common.load()?;
                 let clients = clients(&common).await;
                 let report = if gone {
                     frugal_ops::gone(
@@ -218,7 +189,7 @@ async fn run(cli: Cli) -> ExitCode {
                 output_s3_uri,
             };
             let result = async {
-                let assembly = load(&common)?;
+                let assembly = common.load()?;
                 let clients = clients(&common).await;
                 let facts = train::app_facts(&clients, &assembly, &options.env).await?;
                 let now = std::time::SystemTime::now()
