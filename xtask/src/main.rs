@@ -100,46 +100,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("generated {n} files into crates/frugal-cfn/src/generated");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Deploy { args } => aws_command(&root, "deploy", &args),
-        Cmd::Diff { args } => aws_command(&root, "diff", &args),
-        Cmd::Destroy { args } => aws_command(&root, "destroy", &args),
-        Cmd::Verify { args } => ops_command(&root, "verify", &args),
-        Cmd::Train { args } => ops_command(&root, "train", &args),
+        Cmd::Deploy { args } => aws_command(&root, &FRUGAL, "deploy", &args),
+        Cmd::Diff { args } => aws_command(&root, &FRUGAL, "diff", &args),
+        Cmd::Destroy { args } => aws_command(&root, &FRUGAL, "destroy", &args),
+        Cmd::Verify { args } => aws_command(&root, &FRUGAL_OPS, "verify", &args),
+        Cmd::Train { args } => aws_command(&root, &FRUGAL_OPS, "train", &args),
     }
 }
 
-/// Synthesizes, then runs `frugal <command> <args>` from `frugal-deploy`.
-fn aws_command(root: &Path, command: &str, args: &[String]) -> Result<ExitCode> {
-    let synthesized = synth::run(&root.join("cfn-out"), false)?;
-    if synthesized != ExitCode::SUCCESS {
-        return Ok(synthesized);
-    }
-    run_frugal(root, command, args)
+/// A binary that talks to AWS, built on first use with `cargo run`: running it as its
+/// own process keeps the AWS SDK out of synthesis.
+struct AwsBinary {
+    package: &'static str,
+    bin: &'static str,
 }
 
-/// Runs the `frugal` binary (compiled on first use) with `command` and `args`.
-pub(crate) fn run_frugal(root: &Path, command: &str, args: &[String]) -> Result<ExitCode> {
-    let status = Command::new(cargo())
-        .current_dir(root)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "frugal-deploy",
-            "--bin",
-            "frugal",
-            "--",
-            command,
-        ])
-        .args(args)
-        .status()
-        .context("running the frugal binary")?;
-    Ok(exit_code(status))
-}
+/// `frugal` of `frugal-deploy`: deploy, diff, destroy.
+const FRUGAL: AwsBinary = AwsBinary {
+    package: "frugal-deploy",
+    bin: "frugal",
+};
 
-/// Synthesizes, then runs `frugal-ops <command> <args>` (compiled on first use; like
-/// `frugal`, it keeps the AWS SDK out of synthesis).
-fn ops_command(root: &Path, command: &str, args: &[String]) -> Result<ExitCode> {
+/// `frugal-ops` of `frugal-ops`: verify, train.
+const FRUGAL_OPS: AwsBinary = AwsBinary {
+    package: "frugal-ops",
+    bin: "frugal-ops",
+};
+
+/// Synthesizes, then runs `binary command args`.
+fn aws_command(
+    root: &Path,
+    binary: &AwsBinary,
+    command: &str,
+    args: &[String],
+) -> Result<ExitCode> {
     let synthesized = synth::run(&root.join("cfn-out"), false)?;
     if synthesized != ExitCode::SUCCESS {
         return Ok(synthesized);
@@ -150,15 +144,15 @@ fn ops_command(root: &Path, command: &str, args: &[String]) -> Result<ExitCode> 
             "run",
             "--quiet",
             "--package",
-            "frugal-ops",
+            binary.package,
             "--bin",
-            "frugal-ops",
+            binary.bin,
             "--",
             command,
         ])
         .args(args)
         .status()
-        .context("running the frugal-ops binary")?;
+        .with_context(|| format!("running the {} binary", binary.bin))?;
     Ok(exit_code(status))
 }
 
