@@ -6,7 +6,7 @@ use std::error::Error as StdError;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::error::DeployError;
@@ -182,6 +182,14 @@ fn source_chain(e: &dyn StdError) -> String {
     parts.join(": ")
 }
 
+/// The chain's messages on one line, whitespace (a provider list's newlines) collapsed.
+fn one_line(e: &dyn StdError) -> String {
+    source_chain(e)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Converts an SDK error of `operation` into a [`DeployError`]: expired or missing
 /// credentials become their own variants, everything else keeps code and message.
 pub fn aws_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> DeployError
@@ -199,11 +207,7 @@ where
             DeployError::NoCredentials(format!("{c}: {}", message.unwrap_or_default()))
         }
         (SdkError::ConstructionFailure(_) | SdkError::DispatchFailure(_), _) => {
-            // One line: the chain's messages, whitespace (the provider list's newlines) collapsed.
-            let chain = source_chain(&err)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let chain = one_line(&err);
             let lower = chain.to_lowercase();
             let expired = lower.contains("expired")
                 && (lower.contains("token")
@@ -217,13 +221,15 @@ where
                 DeployError::Aws {
                     operation,
                     code,
-                    message: DisplayErrorContext(&err).to_string(),
+                    message: chain,
                 }
             }
         }
         _ => DeployError::Aws {
             operation,
-            message: message.unwrap_or_else(|| DisplayErrorContext(&err).to_string()),
+            // Without a service message, the causes (the SDK's debug form would add the
+            // whole raw response).
+            message: message.unwrap_or_else(|| one_line(&err)),
             code,
         },
     }

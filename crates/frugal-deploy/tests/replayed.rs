@@ -1079,6 +1079,36 @@ async fn expired_credentials_get_one_clear_line() {
 }
 
 #[tokio::test]
+async fn an_answer_without_an_error_code_reads_as_one_line() {
+    let app = App::new("proxy", false);
+    // A proxy's error page instead of CloudFormation's XML: no code, no message.
+    let describe = replay!(
+        Client::describe_stacks,
+        [(
+            400,
+            "<html><body><h1>400 Bad Request</h1></body></html>".to_owned()
+        )]
+    );
+    let err = frugal_deploy::deploy(
+        &session(&[&describe]),
+        &app.assembly(),
+        &options(),
+        &Console::capture(None),
+        &Cancel::new(),
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, DeployError::Aws { code: None, .. }),
+        "{err:?}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("DescribeStacks: "), "{text}");
+    assert!(!text.contains("raw: Response"), "no SDK debug dump: {text}");
+}
+
+#[tokio::test]
 async fn no_execute_leaves_the_change_set_for_review() {
     let app = App::new("no-execute", false);
     let describe = replay!(
