@@ -21,7 +21,17 @@ static TIME_ZONES: &str = include_str!("../data/iana-time-zones.txt");
 
 /// Whether `tz` is an IANA time zone name EventBridge Scheduler accepts.
 pub fn is_time_zone(tz: &str) -> bool {
-    TIME_ZONES.lines().any(|l| !l.starts_with('#') && l == tz)
+    // Read once: an app with many schedules asks for every one of them.
+    static NAMES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            TIME_ZONES
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .collect()
+        })
+        .contains(tz)
 }
 
 /// Days of the week, in the cron order EventBridge uses (Sunday first).
