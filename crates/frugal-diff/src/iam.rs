@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::node::Node;
+use crate::node::{entries_sorted, merge, Node};
 use crate::template::resource_type;
 
 /// Where policy documents live: resource type → property paths holding a document.
@@ -209,29 +209,35 @@ pub fn carries_permissions(type_name: &str) -> bool {
         )
 }
 
-/// A template's resources whose logical id `keep` accepts, as `(logical id, resource)`.
-fn resources_where<'n, 'a>(
-    template: &'n Node<'a>,
-    keep: &'n dyn Fn(&str) -> bool,
-) -> impl Iterator<Item = (&'n str, &'n Node<'a>)> {
-    template
-        .get("Resources")
-        .and_then(Node::as_object)
-        .unwrap_or_default()
+/// One resource of two templates, by logical id: `(id, old, new)`, either side absent.
+pub type ResourcePair<'n, 'a> = (&'n str, Option<&'n Node<'a>>, Option<&'n Node<'a>>);
+
+/// The old (`new_side` false) or new resources of `pairs`, as `(logical id, resource)`.
+fn side<'n, 'a>(
+    pairs: &'n [ResourcePair<'n, 'a>],
+    new_side: bool,
+) -> impl Iterator<Item = (&'n str, &'n Node<'a>)> + 'n {
+    pairs
         .iter()
-        .filter(move |(id, _)| keep(id))
-        .map(|(id, r)| (id.as_ref(), r))
+        .filter_map(move |(id, o, n)| if new_side { *n } else { *o }.map(|r| (*id, r)))
 }
 
 /// Every grant and deny of every policy document in the template.
 pub fn grants(template: &Value) -> Vec<Grant> {
-    grants_where(&Node::from_value(template), &|_| true)
+    let template = Node::from_value(template);
+    let resources = template.get("Resources").and_then(Node::as_object);
+    grants_of(
+        resources
+            .unwrap_or_default()
+            .iter()
+            .map(|(id, r)| (id.as_ref(), r)),
+    )
 }
 
-/// The grants of the resources whose logical id `keep` accepts.
-fn grants_where(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<Grant> {
+/// The grants of `resources` (`(logical id, resource)`).
+fn grants_of<'n, 'a: 'n>(resources: impl Iterator<Item = (&'n str, &'n Node<'a>)>) -> Vec<Grant> {
     let mut out = Vec::new();
-    for (id, r) in resources_where(template, keep) {
+    for (id, r) in resources {
         let t = resource_type(r);
         let Some(props) = r.get("Properties") else {
             continue;
@@ -254,8 +260,10 @@ fn grants_where(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<Grant> 
     out
 }
 
-fn managed_policies(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
-    resources_where(template, keep)
+fn managed_policies<'n, 'a: 'n>(
+    resources: impl Iterator<Item = (&'n str, &'n Node<'a>)>,
+) -> Vec<(String, String)> {
+    resources
         .filter(|(_, r)| {
             matches!(
                 resource_type(*r),
@@ -270,8 +278,10 @@ fn managed_policies(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<(St
         .collect()
 }
 
-fn lambda_permissions(template: &Node<'_>, keep: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
-    resources_where(template, keep)
+fn lambda_permissions<'n, 'a: 'n>(
+    resources: impl Iterator<Item = (&'n str, &'n Node<'a>)>,
+) -> Vec<(String, String)> {
+    resources
         .filter(|(_, r)| resource_type(*r) == "AWS::Lambda::Permission")
         .map(|(id, r)| {
             (
@@ -323,32 +333,27 @@ fn covers(old: &Grant, new: &Grant) -> bool {
 
 /// What the new template allows beyond the old one (`old` None: nothing deployed yet, so
 /// every grant is new).
-/// What the new template allows beyond the old one (`old` None: nothing deployed yet, so
-/// every grant is new).
 pub fn broadening(old: Option<&Value>, new: &Value) -> Vec<Broadening> {
     let old = old.map(Node::from_value);
     let new = Node::from_value(new);
-    // Everything compared belongs to one resource (grants within one document of one
-    // resource, attachments and permissions by logical id), so a resource that did not
-    // change cannot broaden anything: only the changed ones are expanded.
-    fn resource<'n, 'a>(t: Option<&'n Node<'a>>, id: &str) -> Option<&'n Node<'a>> {
-        t?.get("Resources")?.get(id)
-    }
-    let changed = |id: &str| resource(old.as_ref(), id) != resource(Some(&new), id);
-    broadening_where(old.as_ref(), &new, &changed)
+    let (old_res, new_res) = (
+        entries_sorted(old.as_ref().and_then(|t| t.get("Resources"))),
+        entries_sorted(new.get("Resources")),
+    );
+    let changed: Vec<ResourcePair<'_, '_>> = merge(&old_res, &new_res)
+        .into_iter()
+        .filter(|(_, o, n)| o != n)
+        .collect();
+    broadening_of(&changed)
 }
 
-/// [`broadening`] of parsed templates, looking only at the resources `changed` accepts
-/// (the caller knows which differ).
-pub fn broadening_where(
-    old: Option<&Node<'_>>,
-    new: &Node<'_>,
-    changed: &dyn Fn(&str) -> bool,
-) -> Vec<Broadening> {
-    let empty = Node::Null;
-    let old = old.unwrap_or(&empty);
-    let old_grants = grants_where(old, changed);
-    let new_grants = grants_where(new, changed);
+/// [`broadening`] over the resources that differ between the two templates. Everything it
+/// compares belongs to one resource (grants within one document of one resource,
+/// attachments and permissions by logical id), so a resource that did not change cannot
+/// broaden anything and is not expanded.
+pub fn broadening_of(changed: &[ResourcePair<'_, '_>]) -> Vec<Broadening> {
+    let old_grants = grants_of(side(changed, false));
+    let new_grants = grants_of(side(changed, true));
     // Grants are compared within one document of one resource: index the old ones so a
     // template with thousands of roles stays linear.
     let mut by_document: HashMap<(&str, &str), Vec<&Grant>> = HashMap::new();
@@ -372,14 +377,14 @@ pub fn broadening_where(
         }
     }
     let old_managed: HashSet<(String, String)> =
-        managed_policies(old, changed).into_iter().collect();
-    for (logical_id, arn) in managed_policies(new, changed) {
+        managed_policies(side(changed, false)).into_iter().collect();
+    for (logical_id, arn) in managed_policies(side(changed, true)) {
         if !old_managed.contains(&(logical_id.clone(), arn.clone())) {
             out.push(Broadening::ManagedPolicy { logical_id, arn });
         }
     }
-    let old_perms = lambda_permissions(old, changed);
-    for (logical_id, grant) in lambda_permissions(new, changed) {
+    let old_perms = lambda_permissions(side(changed, false));
+    for (logical_id, grant) in lambda_permissions(side(changed, true)) {
         if !old_perms
             .iter()
             .any(|(i, g)| *i == logical_id && *g == grant)

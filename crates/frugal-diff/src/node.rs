@@ -136,6 +136,13 @@ pub fn sorted_entries<'n, 'a>(
     sorted
 }
 
+/// The sorted entries of `node` when it is an object, else none.
+pub fn entries_sorted<'n, 'a>(node: Option<&'n Node<'a>>) -> Vec<(&'n str, &'n Node<'a>)> {
+    node.and_then(Node::as_object)
+        .map(sorted_entries)
+        .unwrap_or_default()
+}
+
 /// Whether two objects have the same keys in the same order (then they can be walked
 /// side by side without sorting).
 pub fn same_keys(a: &[(Cow<'_, str>, Node<'_>)], b: &[(Cow<'_, str>, Node<'_>)]) -> bool {

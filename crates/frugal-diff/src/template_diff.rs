@@ -9,8 +9,8 @@ use frugal_core::ResourceSchema;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use crate::iam::{broadening_where, Broadening};
-use crate::node::{merge, same_keys, sorted_entries, Node};
+use crate::iam::{broadening_of, Broadening};
+use crate::node::{entries_sorted, merge, same_keys, sorted_entries, Node};
 use crate::template::{
     construct_path, is_stateful, resource_type, retained_on_delete, retained_on_replace,
 };
@@ -302,20 +302,13 @@ pub fn parse_templates<'a>(
     Ok((old.transpose()?, new?))
 }
 
-/// The sorted entries of `node` when it is an object, else none.
-fn object_entries<'n, 'a>(node: Option<&'n Node<'a>>) -> Vec<(&'n str, &'n Node<'a>)> {
-    node.and_then(Node::as_object)
-        .map(sorted_entries)
-        .unwrap_or_default()
-}
-
 /// Compares two parsed templates (`old` None: not deployed).
 pub fn diff_nodes(
     old: Option<&Node<'_>>,
     new: &Node<'_>,
     schema_of: SchemaLookup<'_>,
 ) -> TemplateDiff {
-    let (old_top, new_top) = (object_entries(old), object_entries(Some(new)));
+    let (old_top, new_top) = (entries_sorted(old), entries_sorted(Some(new)));
     let mut diff = TemplateDiff::default();
     let no_entries = Node::Object(Vec::new());
     let mut resources = (None, None);
@@ -348,19 +341,15 @@ pub fn diff_nodes(
             }),
         }
     }
-    let (old_res, new_res) = (object_entries(resources.0), object_entries(resources.1));
+    let (old_res, new_res) = (entries_sorted(resources.0), entries_sorted(resources.1));
+    let mut changed = Vec::new();
     for (id, o, n) in merge(&old_res, &new_res) {
         if let Some(d) = diff_resource(id, o, n, schema_of) {
             diff.resources.push(d);
+            changed.push((id, o, n));
         }
     }
-    // `diff.resources` is sorted by logical id: the changed ones, for the IAM analysis.
-    let changed = |id: &str| {
-        diff.resources
-            .binary_search_by(|r| r.logical_id.as_str().cmp(id))
-            .is_ok()
-    };
-    diff.broadening = broadening_where(old, new, &changed);
+    diff.broadening = broadening_of(&changed);
     diff
 }
 
