@@ -461,6 +461,25 @@ mod tests {
     }
 
     #[test]
+    fn only_changed_resources_are_compared() {
+        let mut old = role(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]));
+        old["Resources"]["Other"] = json!({"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}});
+        let mut new = old.clone();
+        // The broad role is untouched; the other one gains a trusted service.
+        new["Resources"]["Other"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+            ["Principal"]["Service"] = json!(["ec2.amazonaws.com", "lambda.amazonaws.com"]);
+        let b = broadening(Some(&old), &new);
+        assert_eq!(b.len(), 1, "{b:?}");
+        assert!(
+            matches!(&b[0], Broadening::Allow(g) if g.logical_id == "Other"
+                && g.principal == "Service:lambda.amazonaws.com"),
+            "{b:?}"
+        );
+    }
+
+    #[test]
     fn conditions_and_principals_matter() {
         let old = json!({"Resources": {"P": {"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": {"Statement": [
             {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "s3:GetObject",
