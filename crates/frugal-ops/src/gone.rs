@@ -509,57 +509,47 @@ async fn account_id(clients: &OpsClients) -> Result<String> {
 
 /// Endpoints whose name contains `needle`: name → status.
 async fn endpoints_named(clients: &OpsClients, needle: &str) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = clients
-            .sagemaker
-            .list_endpoints()
-            .name_contains(needle)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| aws("ListEndpoints", e))?;
-        for e in page.endpoints() {
-            out.insert(
+    let endpoints = clients
+        .sagemaker
+        .list_endpoints()
+        .name_contains(needle)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws("ListEndpoints", e))?;
+    Ok(endpoints
+        .iter()
+        .map(|e| {
+            (
                 e.endpoint_name().unwrap_or_default().to_owned(),
                 e.endpoint_status()
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
-            );
-        }
-        match page.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return Ok(out),
-        }
-    }
+            )
+        })
+        .collect())
 }
 
 /// Training jobs in progress whose name contains `needle`.
 async fn running_training_jobs(clients: &OpsClients, needle: &str) -> Result<Vec<String>> {
     use aws_sdk_sagemaker::types::TrainingJobStatus;
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = clients
-            .sagemaker
-            .list_training_jobs()
-            .name_contains(needle)
-            .status_equals(TrainingJobStatus::InProgress)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| aws("ListTrainingJobs", e))?;
-        out.extend(
-            page.training_job_summaries()
-                .iter()
-                .filter_map(|j| j.training_job_name().map(str::to_owned)),
-        );
-        match page.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return Ok(out),
-        }
-    }
+    let jobs = clients
+        .sagemaker
+        .list_training_jobs()
+        .name_contains(needle)
+        .status_equals(TrainingJobStatus::InProgress)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws("ListTrainingJobs", e))?;
+    Ok(jobs
+        .iter()
+        .filter_map(|j| j.training_job_name().map(str::to_owned))
+        .collect())
 }
 
 #[cfg(test)]

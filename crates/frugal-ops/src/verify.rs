@@ -382,27 +382,20 @@ pub async fn log_groups_with_prefix(
     clients: &OpsClients,
     prefix: &str,
 ) -> Result<Vec<(String, Option<i32>)>> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = clients
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(prefix)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| aws("DescribeLogGroups", e))?;
-        for g in page.log_groups() {
-            if let Some(n) = g.log_group_name() {
-                out.push((n.to_owned(), g.retention_in_days()));
-            }
-        }
-        match page.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return Ok(out),
-        }
-    }
+    let groups = clients
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(prefix)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws("DescribeLogGroups", e))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| Some((g.log_group_name()?.to_owned(), g.retention_in_days())))
+        .collect())
 }
 
 /// Log groups whose name contains `needle` (the app's name), case-insensitively:
@@ -413,30 +406,22 @@ pub async fn log_groups_named(
     needle: &str,
 ) -> Result<Vec<(String, Option<i32>)>> {
     let lower = needle.to_lowercase();
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = clients
-            .logs
-            .describe_log_groups()
-            .log_group_name_pattern(needle)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| aws("DescribeLogGroups", e))?;
-        for g in page.log_groups() {
-            if let Some(n) = g
-                .log_group_name()
-                .filter(|n| n.to_lowercase().contains(&lower))
-            {
-                out.push((n.to_owned(), g.retention_in_days()));
-            }
-        }
-        match page.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return Ok(out),
-        }
-    }
+    let groups = clients
+        .logs
+        .describe_log_groups()
+        .log_group_name_pattern(needle)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws("DescribeLogGroups", e))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| Some((g.log_group_name()?, g.retention_in_days())))
+        .filter(|(n, _)| n.to_lowercase().contains(&lower))
+        .map(|(n, r)| (n.to_owned(), r))
+        .collect())
 }
 
 async fn check_log_groups(clients: &OpsClients, app: &AppView, report: &mut Report) -> Result<()> {
@@ -569,26 +554,18 @@ async fn check_repositories(
 
 /// Every schedule of every group, read in full.
 pub async fn read_schedules(clients: &OpsClients) -> Result<Vec<FoundSchedule>> {
-    let mut summaries = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = clients
-            .scheduler
-            .list_schedules()
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| aws("ListSchedules", e))?;
-        for s in page.schedules() {
-            if let Some(n) = s.name() {
-                summaries.push((n.to_owned(), s.group_name().map(str::to_owned)));
-            }
-        }
-        match page.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => break,
-        }
-    }
+    let summaries: Vec<(String, Option<String>)> = clients
+        .scheduler
+        .list_schedules()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws("ListSchedules", e))?
+        .iter()
+        .filter_map(|s| Some((s.name()?.to_owned(), s.group_name().map(str::to_owned))))
+        .collect();
     let mut out = Vec::with_capacity(summaries.len());
     for (name, group) in summaries {
         let s = clients
@@ -949,37 +926,34 @@ pub async fn tagged_resources(
     filters: &[(&str, Option<&str>)],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
     use aws_sdk_resourcegroupstagging::types::TagFilter;
-    let mut out = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut req = clients
-            .tagging
-            .get_resources()
-            .set_pagination_token(token.take());
-        for t in types {
-            req = req.resource_type_filters(*t);
-        }
-        for (k, v) in filters {
-            let mut f = TagFilter::builder().key(*k);
-            if let Some(v) = v {
-                f = f.values(*v);
-            }
-            req = req.tag_filters(f.build());
-        }
-        let page = req.send().await.map_err(|e| aws("GetResources", e))?;
-        for m in page.resource_tag_mapping_list() {
-            if let Some(arn) = m.resource_arn() {
-                out.insert(
-                    arn.to_owned(),
-                    map_of(m.tags().iter().map(|t| (t.key(), t.value()))),
-                );
-            }
-        }
-        match page.pagination_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-            _ => return Ok(out),
-        }
+    let mut req = clients.tagging.get_resources();
+    for t in types {
+        req = req.resource_type_filters(*t);
     }
+    for (k, v) in filters {
+        let mut f = TagFilter::builder().key(*k);
+        if let Some(v) = v {
+            f = f.values(*v);
+        }
+        req = req.tag_filters(f.build());
+    }
+    // The paginator stops on an empty token too, as moto sends on the last page.
+    let mappings = req
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| aws("GetResources", e))?;
+    Ok(mappings
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m.resource_arn()?.to_owned(),
+                map_of(m.tags().iter().map(|t| (t.key(), t.value()))),
+            ))
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------
