@@ -71,6 +71,21 @@ impl Check {
         Check::new(id, resource, Status::Fail, detail)
     }
 
+    /// The result of comparing a resource with the synthesized one: passes with
+    /// `matched()` when `differences` is empty, fails listing them otherwise.
+    pub fn compared(
+        id: &str,
+        resource: impl Into<String>,
+        differences: &[String],
+        matched: impl FnOnce() -> String,
+    ) -> Check {
+        if differences.is_empty() {
+            Check::pass(id, resource, matched())
+        } else {
+            Check::fail(id, resource, differences.join("; "))
+        }
+    }
+
     /// Whether it passed.
     pub fn passed(&self) -> bool {
         self.status == Status::Pass
@@ -148,6 +163,20 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compared_passes_only_without_differences() {
+        let same = Check::compared("ecr.lifecycle", "repo", &[], || "3 rules".into());
+        assert!(same.passed());
+        assert_eq!(same.detail, "3 rules");
+        let differs = [
+            "rule 1: keeps 5, expected 3".to_owned(),
+            "rule 2 missing".to_owned(),
+        ];
+        let c = Check::compared("ecr.lifecycle", "repo", &differs, || unreachable!());
+        assert!(!c.passed());
+        assert_eq!(c.detail, "rule 1: keeps 5, expected 3; rule 2 missing");
+    }
 
     #[test]
     fn json_has_the_documented_shape() {

@@ -182,52 +182,34 @@ async fn check_buckets(
             report.checks.push(match found {
                 Err(msg) => Check::fail("bucket.lifecycle", &name, msg),
                 Ok(None) => Check::fail("bucket.lifecycle", &name, "no lifecycle configuration"),
-                Ok(Some(rules)) => {
-                    let diff = expect::diff_lifecycle(&b.lifecycle, &rules);
-                    if diff.is_empty() {
-                        Check::pass(
-                            "bucket.lifecycle",
-                            &name,
-                            format!(
-                                "{} rules as synthesized ({})",
-                                rules.len(),
-                                rules
-                                    .iter()
-                                    .map(|r| r.id.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        )
-                    } else {
-                        Check::fail("bucket.lifecycle", &name, diff.join("; "))
-                    }
-                }
+                Ok(Some(rules)) => Check::compared(
+                    "bucket.lifecycle",
+                    &name,
+                    &expect::diff_lifecycle(&b.lifecycle, &rules),
+                    || {
+                        let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+                        format!("{} rules as synthesized ({})", rules.len(), ids.join(", "))
+                    },
+                ),
             });
         }
         if !b.tiering.is_empty() {
             let found = soft(read_tiering(clients, &name).await)?;
             report.checks.push(match found {
                 Err(msg) => Check::fail("bucket.intelligent-tiering", &name, msg),
-                Ok(configs) => {
-                    let diff = expect::diff_tiering(&b.tiering, &configs);
-                    if diff.is_empty() {
-                        Check::pass(
-                            "bucket.intelligent-tiering",
-                            &name,
-                            format!(
-                                "{} archive configurations as synthesized ({})",
-                                configs.len(),
-                                configs
-                                    .iter()
-                                    .map(|c| c.id.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
+                Ok(configs) => Check::compared(
+                    "bucket.intelligent-tiering",
+                    &name,
+                    &expect::diff_tiering(&b.tiering, &configs),
+                    || {
+                        let ids: Vec<&str> = configs.iter().map(|c| c.id.as_str()).collect();
+                        format!(
+                            "{} archive configurations as synthesized ({})",
+                            configs.len(),
+                            ids.join(", ")
                         )
-                    } else {
-                        Check::fail("bucket.intelligent-tiering", &name, diff.join("; "))
-                    }
-                }
+                    },
+                ),
             });
         }
     }
@@ -529,22 +511,18 @@ async fn check_repositories(
         report.checks.push(match found {
             Err(msg) => Check::fail("ecr.lifecycle", &r.name, msg),
             Ok(None) => Check::fail("ecr.lifecycle", &r.name, "no lifecycle policy"),
-            Ok(Some(text)) => {
-                let diff = expect::diff_policy(policy, &text);
-                if diff.is_empty() {
+            Ok(Some(text)) => Check::compared(
+                "ecr.lifecycle",
+                &r.name,
+                &expect::diff_policy(policy, &text),
+                || {
                     let n = serde_json::from_str::<serde_json::Value>(&text)
                         .ok()
                         .and_then(|v| v.get("rules").and_then(|r| r.as_array()).map(Vec::len))
                         .unwrap_or(0);
-                    Check::pass(
-                        "ecr.lifecycle",
-                        &r.name,
-                        format!("{n} rules as synthesized"),
-                    )
-                } else {
-                    Check::fail("ecr.lifecycle", &r.name, diff.join("; "))
-                }
-            }
+                    format!("{n} rules as synthesized")
+                },
+            ),
         });
     }
     Ok(())
@@ -638,25 +616,20 @@ async fn check_schedules(
                         e.target_arn, e.description
                     ),
                 ),
-                Some(f) => {
-                    let diff = expect::diff_schedule(e, f);
-                    let resource = format!("{}/{}", f.group, f.name);
-                    if diff.is_empty() {
-                        Check::pass(
-                            "schedule",
-                            resource,
-                            format!(
-                                "{} {} {} -> {}",
-                                f.state,
-                                f.expression,
-                                f.timezone.as_deref().unwrap_or("UTC"),
-                                e.target_arn.rsplit(':').next().unwrap_or(&e.target_arn)
-                            ),
+                Some(f) => Check::compared(
+                    "schedule",
+                    format!("{}/{}", f.group, f.name),
+                    &expect::diff_schedule(e, f),
+                    || {
+                        format!(
+                            "{} {} {} -> {}",
+                            f.state,
+                            f.expression,
+                            f.timezone.as_deref().unwrap_or("UTC"),
+                            e.target_arn.rsplit(':').next().unwrap_or(&e.target_arn)
                         )
-                    } else {
-                        Check::fail("schedule", resource, diff.join("; "))
-                    }
-                }
+                    },
+                ),
             });
     }
     Ok(())
