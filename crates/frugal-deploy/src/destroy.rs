@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use serde_json::Value;
 
@@ -350,53 +351,53 @@ async fn delete_data(clients: &Clients, type_name: &str, id: &str) -> Result<Str
     match type_name {
         "AWS::S3::Bucket" => {
             let n = empty_bucket(clients, id).await?;
-            match clients.s3.delete_bucket().bucket(id).send().await {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .and_then(|s| s.meta().code())
-                        .is_some_and(|c| c == "NoSuchBucket") => {}
-                Err(e) => return Err(aws_error("DeleteBucket", e)),
-            }
+            let deleted = clients.s3.delete_bucket().bucket(id).send().await;
+            unless_gone("DeleteBucket", deleted, "NoSuchBucket")?;
             Ok(format!("bucket {id} ({n} object versions)"))
         }
         "AWS::ECR::Repository" => {
             let n = empty_repository(clients, id).await?;
-            match clients
+            let deleted = clients
                 .ecr
                 .delete_repository()
                 .repository_name(id)
                 .force(true)
                 .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_repository_not_found_exception()) => {}
-                Err(e) => return Err(aws_error("DeleteRepository", e)),
-            }
+                .await;
+            unless_gone("DeleteRepository", deleted, "RepositoryNotFoundException")?;
             Ok(format!("repository {id} ({n} images)"))
         }
         "AWS::Logs::LogGroup" => {
-            match clients
+            let deleted = clients
                 .logs
                 .delete_log_group()
                 .log_group_name(id)
                 .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-                Err(e) => return Err(aws_error("DeleteLogGroup", e)),
-            }
+                .await;
+            unless_gone("DeleteLogGroup", deleted, "ResourceNotFoundException")?;
             Ok(format!("log group {id}"))
         }
         other => Err(DeployError::Other(format!(
             "{other} {id}: not a data resource --delete-retained deletes"
         ))),
+    }
+}
+
+/// The outcome of a delete call: an error with `gone_code` (the target no longer
+/// exists) counts as done.
+fn unless_gone<T, E, R>(
+    operation: &'static str,
+    result: std::result::Result<T, SdkError<E, R>>,
+    gone_code: &str,
+) -> Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(gone_code) => Ok(()),
+        Err(e) => Err(aws_error(operation, e)),
     }
 }
 
