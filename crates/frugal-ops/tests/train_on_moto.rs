@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use frugal_moto::Moto;
@@ -12,28 +12,7 @@ use frugal_ops::train::{self, TrainOptions};
 use frugal_ops::OpsError;
 
 fn cli(moto: &Moto, out: &Out, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_frugal-ops"))
-        .arg("train")
-        .args(args)
-        .arg("--out")
-        .arg(&out.dir)
-        .args([
-            "--endpoint-url",
-            &moto.localhost_url(),
-            "--region",
-            "us-east-1",
-        ])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", out.dir.join("no-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            out.dir.join("no-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run frugal-ops")
+    frugal_ops(moto, out, "train", args)
 }
 
 fn text(o: &Output) -> String {

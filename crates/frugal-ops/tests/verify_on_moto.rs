@@ -13,7 +13,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use aws_sdk_costexplorer::operation::list_cost_allocation_tags::ListCostAllocationTagsOutput;
 use aws_sdk_costexplorer::types::{
@@ -242,27 +241,7 @@ async fn verify_passes_then_each_broken_thing_fails_and_gone_lists_leftovers() {
     );
 
     // The CLI: exit 1 on the plain emulator (those two rows), the documented JSON shape.
-    let cli = Command::new(env!("CARGO_BIN_EXE_frugal-ops"))
-        .args(["verify", "--env", ENV, "--format", "json", "--out"])
-        .arg(&out.dir)
-        .args([
-            "--endpoint-url",
-            &moto.localhost_url(),
-            "--region",
-            "us-east-1",
-        ])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", out.dir.join("no-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            out.dir.join("no-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run frugal-ops");
+    let cli = frugal_ops(&moto, &out, "verify", &["--env", ENV, "--format", "json"]);
     assert_eq!(
         cli.status.code(),
         Some(1),

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -64,6 +65,34 @@ pub fn sdk_config(moto: &Moto) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .retry_config(RetryConfig::disabled())
         .build()
+}
+
+/// Runs the `frugal-ops` binary, `command args --out DIR`, against `moto` with test
+/// credentials, no shared AWS files and one attempt per call.
+pub fn frugal_ops(moto: &Moto, out: &Out, command: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_frugal-ops"))
+        .arg(command)
+        .args(args)
+        .arg("--out")
+        .arg(&out.dir)
+        .args([
+            "--endpoint-url",
+            &moto.localhost_url(),
+            "--region",
+            "us-east-1",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", out.dir.join("no-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            out.dir.join("no-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run frugal-ops")
 }
 
 /// The operations' clients on `moto`.
