@@ -338,7 +338,8 @@ async fn destroy_one(
     })
 }
 
-/// The retained types `delete_retained` deletes: the ones that hold data.
+/// The retained types `delete_retained` deletes: the stateful types
+/// ([`crate::template::STATEFUL_TYPES`]) whose state is data; a budget is not purged.
 const DATA_TYPES: &[&str] = &[
     "AWS::S3::Bucket",
     "AWS::ECR::Repository",

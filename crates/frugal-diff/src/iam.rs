@@ -199,16 +199,6 @@ fn expand_document(logical_id: &str, document: &str, doc: &Node<'_>, out: &mut V
     }
 }
 
-/// Whether resources of `type_name` carry permissions that [`broadening`] reads: policy
-/// documents, managed policy attachments or Lambda permissions.
-pub fn carries_permissions(type_name: &str) -> bool {
-    DOCUMENT_PROPERTIES.iter().any(|(t, _)| *t == type_name)
-        || matches!(
-            type_name,
-            "AWS::IAM::User" | "AWS::IAM::Group" | "AWS::Lambda::Permission"
-        )
-}
-
 /// One resource of two templates, by logical id: `(id, old, new)`, either side absent.
 pub type ResourcePair<'n, 'a> = (&'n str, Option<&'n Node<'a>>, Option<&'n Node<'a>>);
 
