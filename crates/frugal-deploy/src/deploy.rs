@@ -9,7 +9,7 @@ use crate::cfn::{self, ChangeSetRequest, TemplateSource};
 use crate::console::{Cancel, Console};
 use crate::error::{DeployError, Result};
 use crate::events::{failures, root_cause};
-use crate::iam::{broadening, Broadening};
+use crate::iam::Broadening;
 use crate::plan::{
     approval_reasons, render_changes, risks, ApprovalLevel, PlannedChange, Replacement,
 };
@@ -18,7 +18,7 @@ use crate::state::{classify, deploy_way_out, is_success, StackState};
 use crate::template::{
     construct_paths, needs_staging, required_capabilities, retained_on_delete, retained_on_replace,
 };
-use crate::template_diff::diff_templates;
+use crate::template_diff::{diff_templates, TemplateDiff};
 use crate::watch::Watch;
 
 /// What `deploy` does.
@@ -447,26 +447,32 @@ async fn prepare(ctx: &Ctx, stack: StackArtifact) -> Result<Prepared> {
             reason,
         });
     }
+    let diff = diff_templates(
+        deployed.as_ref(),
+        &pending.stack.template,
+        &crate::schema_of,
+    );
     pending.changes = annotate(
         described.changes,
         deployed.as_ref(),
         &pending.stack.template,
+        &diff,
     );
-    pending.broadening = broadening(deployed.as_ref(), &pending.stack.template);
+    pending.broadening = diff.broadening;
     pending.risks = risks(&pending.changes, &pending.broadening);
     Ok(Prepared::Pending(Box::new(pending)))
 }
 
-/// Adds construct paths and retention to change-set changes, and the template diff's
-/// replacement where the service did not say (emulators).
+/// Adds construct paths and retention to change-set changes, and the replacement of
+/// `diff` (the templates' diff) where the service did not say (emulators).
 pub fn annotate(
     mut changes: Vec<PlannedChange>,
     deployed: Option<&Value>,
     template: &Value,
+    diff: &TemplateDiff,
 ) -> Vec<PlannedChange> {
     let mut paths = deployed.map(construct_paths).unwrap_or_default();
     paths.extend(construct_paths(template));
-    let diff = diff_templates(deployed, template, &crate::schema_of);
     for c in &mut changes {
         c.path = paths.get(&c.logical_id).cloned();
         let old = deployed

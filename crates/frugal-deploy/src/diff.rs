@@ -115,7 +115,7 @@ pub async fn diff(
                 cancel,
             )
             .await?;
-            let changes = annotate(changes, deployed.as_ref(), &stack.template);
+            let changes = annotate(changes, deployed.as_ref(), &stack.template, &d);
             console.line("CloudFormation's change set:");
             if changes.is_empty() {
                 console.line("  no resource changes");
